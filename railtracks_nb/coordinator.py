@@ -1,0 +1,232 @@
+"""Running nodes: execution strategies, the :class:`Coordinator`, and :class:`RTState`.
+
+Async nodes are awaited in the caller's task (no extra task: a call costs
+little more than the coroutine itself). Sync nodes run in the session's
+thread pool with a copy of the caller's context, so they see their session
+and never block the event loop. :class:`RTState` is the session's first
+subscriber: it turns published messages into the :class:`ExecutionInfo`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .messages import (
+    FatalFailure,
+    RequestCreation,
+    RequestFailure,
+    RequestSuccess,
+    RTMessage,
+    RunFinished,
+    RunStarted,
+    SessionStateChanged,
+)
+from .nodes import FunctionNode, Node
+from .serialization import to_jsonable
+from .state import ExecutionInfo, LinkedNode, RequestTemplate, Run
+
+logger = logging.getLogger("RT.Coordinator")
+
+#: How many recent errors a session keeps for display (all are in the node forest).
+MAX_RECENT_ERRORS = 50
+
+
+class AsyncioExecutionStrategy:
+    """Awaits ``node.invoke()`` in the calling task."""
+
+    name = "asyncio"
+
+    async def execute(self, node: Node) -> Any:
+        return await node.invoke()
+
+    def shutdown(self) -> list[str]:
+        return []
+
+
+class ThreadPoolExecutionStrategy:
+    """Runs sync nodes in a thread pool owned by the session, with the caller's context."""
+
+    name = "threads"
+
+    def __init__(self, max_workers: int = 32) -> None:
+        self.max_workers = max_workers
+        self._executor: ThreadPoolExecutor | None = None
+        self._running: dict[asyncio.Future[Any], str] = {}
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="rt-node")
+        return self._executor
+
+    async def execute(self, node: Node) -> Any:
+        loop = asyncio.get_running_loop()
+        func = node.invoke_sync if isinstance(node, FunctionNode) else node.invoke
+        ctx = contextvars.copy_context()
+        future = loop.run_in_executor(self._pool(), ctx.run, func)
+        self._running[future] = node.name()
+        try:
+            return await future
+        finally:
+            self._running.pop(future, None)
+
+    def running(self) -> list[str]:
+        return list(self._running.values())
+
+    def shutdown(self) -> list[str]:
+        """Stop the pool. Returns the names of sync nodes still running in it.
+
+        Python cannot stop a running thread: those nodes finish on their own
+        and their results are dropped. Queued ones never start.
+        """
+        still = [name for fut, name in self._running.items() if not fut.done()]
+        if self._executor is not None:
+            self._executor.shutdown(wait=not still, cancel_futures=True)
+            self._executor = None
+        return still
+
+
+class Coordinator:
+    """Picks the strategy for each node: the loop for async work, threads for sync work."""
+
+    def __init__(self, max_workers: int = 32) -> None:
+        self.async_strategy = AsyncioExecutionStrategy()
+        self.thread_strategy = ThreadPoolExecutionStrategy(max_workers)
+        self._sync_cache: dict[type, bool] = {}
+
+    def execute(self, node: Node):
+        """Return the awaitable that runs ``node``."""
+        cls = type(node)
+        is_sync = self._sync_cache.get(cls)
+        if is_sync is None:
+            is_sync = self._sync_cache[cls] = node.is_sync()
+        strategy = self.thread_strategy if is_sync else self.async_strategy
+        return strategy.execute(node)
+
+    def running_threads(self) -> list[str]:
+        return self.thread_strategy.running()
+
+    def shutdown(self) -> list[str]:
+        """Shut the strategies down; returns sync nodes that were still running."""
+        self.async_strategy.shutdown()
+        return self.thread_strategy.shutdown()
+
+
+class RTState:
+    """Keeps a session's :class:`ExecutionInfo` up to date from its messages."""
+
+    def __init__(self, info: ExecutionInfo) -> None:
+        self.info = info
+        self._handlers = {
+            RequestCreation: self._created,
+            RequestSuccess: self._succeeded,
+            RequestFailure: self._failed,
+            RunStarted: self._run_started,
+            RunFinished: self._run_finished,
+            FatalFailure: self._fatal,
+            SessionStateChanged: self._state_changed,
+        }
+        info.extras.setdefault("errors", [])
+        info.extras.setdefault("error_count", 0)
+        info.extras.setdefault("state_history", [])
+
+    def handle(self, message: RTMessage) -> None:
+        handler = self._handlers.get(type(message))
+        if handler is not None:  # broadcasts and foreign messages change no state
+            handler(message)
+
+    __call__ = handle
+
+    def _created(self, m: RequestCreation) -> None:
+        info = self.info
+        run = info.runs[m.run_id]
+        info.node_forest.update(LinkedNode(m.node_id, m.node_name, m.node_type, m.stamp, m.run_id))
+        info.request_forest.update(
+            RequestTemplate(
+                m.request_id, m.parent_node_id, m.node_id, m.args, m.kwargs, None, "Open",
+                m.stamp, m.run_id,
+            )
+        )
+        if m.parent_node_id is None:
+            run.root_request_id = m.request_id
+            run.root_node_id = m.node_id
+        run.node_ids.append(m.node_id)
+        run.request_ids.append(m.request_id)
+        run.stamps.append(m.stamp)
+
+    def _finished(self, m: RequestSuccess | RequestFailure, status: str, output: Any) -> None:
+        info = self.info
+        node = info.node_forest[m.node_id]
+        info.node_forest.update(
+            LinkedNode(
+                m.node_id, node.name, node.node_type, m.stamp, m.run_id,
+                {"latency": {"total_time": m.latency}},
+            )
+        )
+        req = info.request_forest[m.request_id]
+        info.request_forest.update(
+            RequestTemplate(
+                req.identifier, req.source_id, req.sink_id, req.input_args, req.input_kwargs,
+                output, status, m.stamp, req.run_id,  # type: ignore[arg-type]
+            )
+        )
+        info.runs[m.run_id].stamps.append(m.stamp)
+
+    def _succeeded(self, m: RequestSuccess) -> None:
+        self._finished(m, "Completed", m.result)
+
+    def _failed(self, m: RequestFailure) -> None:
+        self._finished(m, "Failed", m.error)
+        if not isinstance(m.error, asyncio.CancelledError):
+            self._record_error(m.node_id, m.node_name, m.error, m.stamp)
+
+    def _record_error(self, node_id: str | None, node_name: str | None, error: BaseException, stamp) -> None:
+        extras = self.info.extras
+        extras["error_count"] += 1
+        errors = extras["errors"]
+        errors.append(
+            {
+                "node_id": node_id,
+                "node_name": node_name,
+                "type": type(error).__name__,
+                "message": str(error),
+                "step": stamp.step,
+                "time": stamp.time,
+            }
+        )
+        if len(errors) > MAX_RECENT_ERRORS:
+            del errors[0]
+
+    def _run_started(self, m: RunStarted) -> None:
+        self.info.runs[m.run_id] = Run(m.run_id, m.name, m.stamp.time)
+
+    def _run_finished(self, m: RunFinished) -> None:
+        run = self.info.runs[m.run_id]
+        run.status = m.status  # type: ignore[assignment]
+        run.end_time = m.stamp.time
+
+    def _fatal(self, m: FatalFailure) -> None:
+        self.info.runs[m.run_id].stamps.append(m.stamp)
+        self._record_error(None, None, m.error, m.stamp)
+
+    def _state_changed(self, m: SessionStateChanged) -> None:
+        extras = self.info.extras
+        extras["state"] = m.new
+        extras["state_history"].append(
+            {"old": m.old, "new": m.new, "step": m.stamp.step, "time": m.stamp.time}
+        )
+
+
+def config_summary(config: Any) -> dict[str, Any]:
+    """The JSON-able part of an :class:`ExecutorConfig` (callables become their names)."""
+    out = {}
+    for key in type(config).model_fields:
+        value = getattr(config, key)
+        if callable(value):
+            value = getattr(value, "__qualname__", repr(value))
+        out[key] = to_jsonable(value if not hasattr(value, "__fspath__") else str(value))
+    return out
+

@@ -1,0 +1,61 @@
+"""The errors the engine raises, each naming what went wrong."""
+
+from __future__ import annotations
+
+
+class RTError(Exception):
+    """Base class of every error raised by railtracks_nb itself."""
+
+
+class NodeCreationError(RTError, TypeError):
+    """A node type could not be made, or a node instance could not be built.
+
+    Raised at decoration time (``@rt.function_node`` on something that is not a
+    function) or at call time when the arguments do not fit the node.
+    """
+
+
+class NodeInvocationError(RTError, TypeError):
+    """``rt.call`` was given arguments that the node's signature rejects."""
+
+
+class GlobalTimeOutError(RTError, TimeoutError):
+    """A top-level request ran longer than the session's ``timeout``.
+
+    ``running`` holds the names of the nodes that were still running (and
+    were cancelled) when the time ran out.
+    """
+
+    def __init__(self, timeout: float, running: list[str] | None = None) -> None:
+        self.timeout = timeout
+        self.running = list(running or [])
+        where = (
+            f" while {', '.join(repr(n) for n in self.running)} "
+            f"{'was' if len(self.running) == 1 else 'were'} still running"
+            if self.running
+            else ""
+        )
+        super().__init__(f"The session timed out after {timeout:g} s{where}.")
+
+    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working
+        return (type(self), (self.timeout, self.running))
+
+
+class FatalError(RTError):
+    """A run was ended because a node failed and ``end_on_error=True``."""
+
+
+class ContextError(RTError, RuntimeError):
+    """``rt.context`` or ``rt.broadcast`` was used where no session is active."""
+
+
+class SessionStateError(RTError, RuntimeError):
+    """A session was asked for a lifecycle transition the Raworc state machine forbids."""
+
+
+class ConfigError(RTError, ValueError):
+    """A configuration value was rejected; the message names the field."""
+
+
+class SavedStateError(RTError, ValueError):
+    """A saved session file is corrupt, foreign or unreadable; the message names the file."""

@@ -1,0 +1,216 @@
+"""Node types: the :class:`Node` base class and ``@function_node``.
+
+A node *type* is a class; ``rt.call(NodeType, *args, **kwargs)`` builds an
+instance with those arguments and awaits its ``invoke()``. ``@function_node``
+makes such a class from a plain function, and returns a function that still
+behaves exactly like the original when called directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal, TypeVar
+
+from .exceptions import NodeCreationError, NodeInvocationError
+
+NodeKind = Literal["Tool", "Agent", "Other"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["FunctionNode", "Node", "function_node", "resolve_node_type"]
+
+
+class Node(ABC):
+    """Base class for class-based nodes.
+
+    Arguments given to ``rt.call`` go to ``__init__``; the work happens in
+    ``async def invoke(self)``. A sync ``invoke`` is allowed and runs in a
+    worker thread. Override ``name()`` and ``type()`` to describe the node.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        """The name shown in stamps, graphs and saved files."""
+        return cls.__name__
+
+    @classmethod
+    def type(cls) -> NodeKind:
+        """``"Tool"``, ``"Agent"`` or ``"Other"``."""
+        return "Other"
+
+    @abstractmethod
+    def invoke(self) -> Any:
+        """Do the node's work and return its result (``async def`` recommended)."""
+
+    # -- engine hooks ------------------------------------------------------------
+    @classmethod
+    def prepare(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+        """Build the instance ``rt.call`` will run, or raise a clear error."""
+        try:
+            return cls(*args, **kwargs)
+        except TypeError as exc:
+            raise NodeCreationError(f"Could not create node {cls.name()!r}: {exc}") from exc
+
+    def is_sync(self) -> bool:
+        """Whether ``invoke`` is a plain function that must run in a worker thread."""
+        return not inspect.iscoroutinefunction(type(self).invoke)
+
+    def details(self) -> dict[str, Any]:
+        """Extra debug details saved under ``details.internals`` (Agent nodes add LLM traces)."""
+        return {}
+
+
+class FunctionNode(Node):
+    """A node made by ``@function_node`` from a plain function (type ``"Tool"``)."""
+
+    _func: ClassVar[Callable[..., Any]]
+    _func_is_async: ClassVar[bool]
+    _signature: ClassVar[inspect.Signature | None]
+    _name: ClassVar[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+    @classmethod
+    def name(cls) -> str:
+        return cls._name
+
+    @classmethod
+    def type(cls) -> NodeKind:
+        return "Tool"
+
+    @classmethod
+    def prepare(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+        sig = cls._signature
+        if sig is not None:
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise NodeInvocationError(
+                    f"Bad arguments for node {cls._name!r}{sig}: {exc}"
+                ) from None
+        return cls(*args, **kwargs)
+
+    def is_sync(self) -> bool:
+        return not self._func_is_async
+
+    async def invoke(self) -> Any:  # used for async functions
+        return await self._func(*self.args, **self.kwargs)
+
+    def invoke_sync(self) -> Any:  # used for sync functions, in a worker thread
+        return self._func(*self.args, **self.kwargs)
+
+
+def _is_async_callable(func: Callable[..., Any]) -> bool:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004
+    )
+
+
+def _make_node_type(func: Callable[..., Any], name: str | None) -> type[FunctionNode]:
+    if isinstance(func, type) and issubclass(func, Node):
+        raise NodeCreationError(
+            f"{func.__name__} is already a node class: pass it to rt.call directly "
+            "instead of decorating it with @rt.function_node."
+        )
+    if not callable(func):
+        raise NodeCreationError(
+            f"@rt.function_node needs a function, got {func!r} ({type(func).__name__})."
+        )
+    if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
+        raise NodeCreationError(
+            f"@rt.function_node cannot wrap the generator function {func.__name__!r}: "
+            "a node must return its result."
+        )
+    node_name = name or getattr(func, "__name__", None) or type(func).__name__
+    if not isinstance(node_name, str) or not node_name:
+        raise NodeCreationError(f"A node name must be a non-empty str, got {node_name!r}.")
+    try:
+        signature: inspect.Signature | None = inspect.signature(func)
+    except (TypeError, ValueError):  # some builtins have no signature
+        signature = None
+    return type(
+        f"{node_name}_FunctionNode",
+        (FunctionNode,),
+        {
+            "_func": staticmethod(func),
+            "_func_is_async": _is_async_callable(func),
+            "_signature": signature,
+            "_name": node_name,
+            "__module__": getattr(func, "__module__", __name__),
+            "__doc__": getattr(func, "__doc__", None),
+        },
+    )
+
+
+def function_node(func: F | None = None, /, *, name: str | None = None) -> Any:
+    """Turn a function (sync or async) into a node type.
+
+    Use as ``@rt.function_node`` or ``@rt.function_node(name="...")``. The
+    result is still an ordinary function: calling it directly runs the
+    original; ``rt.call(it, ...)`` runs it as a node (a sync function in a
+    worker thread, so it never blocks the event loop). ``.node_type`` holds the
+    node class.
+    """
+    if func is None:
+        return lambda f: function_node(f, name=name)
+    node_type = _make_node_type(func, name)
+
+    if node_type._func_is_async:
+
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await func(*args, **kwargs)
+
+    else:
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **kwargs)
+
+    wrapper.node_type = node_type  # type: ignore[attr-defined]
+    return wrapper
+
+
+# Plain functions passed to rt.call without the decorator get a node type once.
+_auto: weakref.WeakKeyDictionary[Any, type[FunctionNode]] = weakref.WeakKeyDictionary()
+
+
+def resolve_node_type(node: Any) -> type[Node]:
+    """The node class for what was passed to ``rt.call`` (class, decorated or plain function)."""
+    if isinstance(node, type):
+        if issubclass(node, Node):
+            return node
+        raise NodeCreationError(
+            f"{node.__name__} is not a node: subclass rt.nodes.Node or decorate a function "
+            "with @rt.function_node."
+        )
+    node_type = getattr(node, "node_type", None)
+    if isinstance(node_type, type) and issubclass(node_type, Node):
+        return node_type
+    if isinstance(node, Node):
+        raise NodeCreationError(
+            f"rt.call takes a node type, not an instance: pass {type(node).__name__} and its "
+            "arguments, e.g. rt.call(MyNode, 'input')."
+        )
+    if not callable(node):
+        raise NodeCreationError(
+            f"rt.call needs a node (a Node subclass or a function), got {node!r} "
+            f"({type(node).__name__})."
+        )
+    try:
+        return _auto[node]
+    except (KeyError, TypeError):
+        pass
+    made = _make_node_type(node, None)
+    try:
+        _auto[node] = made
+    except TypeError:  # not weak-referenceable (some builtins): make it each time
+        pass
+    return made

@@ -1,0 +1,101 @@
+"""Turning arbitrary node inputs and outputs into JSON that never crashes.
+
+Saved files, exports and widgets all carry values produced by user code:
+objects, bytes, exceptions, NaN, self-referencing containers. Every value is
+encoded into plain JSON here; whatever has no JSON form becomes a readable
+string (its ``repr``), so a save can never fail because of what a node returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+_MAX_DEPTH = 64
+_MAX_REPR = 10_000
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ must not break a save
+        text = f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+    if len(text) > _MAX_REPR:
+        text = text[:_MAX_REPR] + f"... <{len(text) - _MAX_REPR} more characters>"
+    return text
+
+
+def error_to_json(error: BaseException) -> dict[str, str]:
+    """The form Railtracks saves a failure in: type, message and traceback."""
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "traceback": "".join(
+            traceback.format_exception(type(error), error, error.__traceback__)
+        ),
+    }
+
+
+def to_jsonable(value: Any) -> Any:
+    """Return ``value`` as JSON-compatible data (dicts, lists, str, numbers, bool, None).
+
+    Containers are walked; cycles become ``"<cycle: list>"``; floats that JSON
+    cannot hold (NaN, ±inf) become strings; exceptions become the Railtracks
+    error dict; pydantic models and dataclasses become dicts; anything else
+    becomes its ``repr``.
+    """
+    return _encode(value, set(), 0)
+
+
+def _encode(value: Any, seen: set[int], depth: int) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if depth >= _MAX_DEPTH:
+        return _safe_repr(value)
+    if isinstance(value, BaseException):
+        return error_to_json(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _safe_repr(bytes(value))
+    marker = id(value)
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)) or dataclasses.is_dataclass(value):
+        if marker in seen:
+            return f"<cycle: {type(value).__name__}>"
+        seen.add(marker)
+        try:
+            if isinstance(value, Mapping):
+                return {
+                    (k if isinstance(k, str) else _key(k)): _encode(v, seen, depth + 1)
+                    for k, v in value.items()
+                }
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return {
+                    f.name: _encode(getattr(value, f.name, None), seen, depth + 1)
+                    for f in dataclasses.fields(value)
+                }
+            if isinstance(value, (set, frozenset)):
+                items = [_encode(v, seen, depth + 1) for v in value]
+                try:
+                    return sorted(items)
+                except TypeError:
+                    return items
+            return [_encode(v, seen, depth + 1) for v in value]
+        finally:
+            seen.discard(marker)
+    dump = getattr(value, "model_dump", None)  # pydantic v2 models
+    if callable(dump) and not isinstance(value, type):
+        try:
+            return _encode(dump(mode="json"), seen, depth + 1)
+        except Exception:
+            pass
+    return _safe_repr(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, (int, float, bool)) or key is None:
+        return str(key)  # json.dumps would do the same for these
+    return _safe_repr(key)

@@ -1,0 +1,547 @@
+"""``rt.Session`` and the ``@rt.session`` decorator.
+
+A session owns a publisher, a coordinator, an :class:`RTState` and a context
+dictionary. Entering it (``with`` or ``async with``) makes it current for the
+code inside; every top-level ``rt.call`` there starts a new *run*, bounded by
+the session's ``timeout``. Leaving it saves the state (if asked), shuts the
+strategies and subscribers down and removes it from the context, whatever the
+body did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from . import logs
+from ._sync import run_sync
+from .coordinator import Coordinator, RTState, config_summary
+from .exceptions import GlobalTimeOutError
+from .lifecycle import SessionState, check_transition
+from .messages import (
+    Broadcast,
+    FatalFailure,
+    RequestCreation,
+    RequestFailure,
+    RequestSuccess,
+    RunFinished,
+    RunStarted,
+    SessionStateChanged,
+)
+from .nodes import Node, resolve_node_type
+from .publisher import RTPublisher
+from .scope import Frame, current_session, frame_var, session_var
+from .serialization import to_jsonable
+from .state import ExecutionInfo, Run
+
+if TYPE_CHECKING:
+    from .config import ExecutorConfig
+
+logger = logs.get_logger("Session")
+
+_new_id = uuid.uuid4
+
+
+def _copy_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Context is passed by value: a run that mutates it changes nobody else's."""
+    if context is None:
+        return {}
+    if not isinstance(context, Mapping):
+        raise TypeError(f"context must be a dict, got {type(context).__name__}")
+    try:
+        return copy.deepcopy(dict(context))
+    except Exception:  # locks, clients, sockets: share the values, copy the dict
+        return dict(context)
+
+
+class Session:
+    """The execution environment of one or more runs.
+
+    ``Session(context=None, *, timeout=150.0, end_on_error=False,
+    logging_setting="REGULAR", log_file=None, broadcast_callback=None,
+    name=None, run_identifier=None, prompt_injection=True, save_state=True)``,
+    or ``Session(executor_config)``. Options left out (``None``) come from
+    ``rt.set_config`` and then from these defaults.
+    """
+
+    def __init__(
+        self,
+        context: Mapping[str, Any] | ExecutorConfig | None = None,
+        *,
+        timeout: float | None = None,
+        end_on_error: bool | None = None,
+        logging_setting: str | None = None,
+        log_file: Any = None,
+        broadcast_callback: Callable[..., Any] | None = None,
+        name: str | None = None,
+        run_identifier: str | None = None,
+        prompt_injection: bool | None = None,
+        save_state: bool | None = None,
+        executor_config: ExecutorConfig | None = None,
+        subscriber: Callable[..., Any] | None = None,
+        _flow_name: str | None = None,
+        _parent_id: str | None = None,
+        _metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        # pydantic is imported here, not at `import railtracks_nb`, to keep that fast.
+        from .config import ExecutorConfig, resolve_config
+
+        if isinstance(context, ExecutorConfig):
+            executor_config, context = context, None
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Session name must be a str, got {type(name).__name__}")
+        self.executor_config: ExecutorConfig = resolve_config(
+            executor_config,
+            timeout=timeout,
+            end_on_error=end_on_error,
+            logging_setting=logging_setting,
+            log_file=log_file,
+            broadcast_callback=broadcast_callback if broadcast_callback is not None else subscriber,
+            run_identifier=run_identifier,
+            prompt_injection=prompt_injection,
+            save_state=save_state,
+        )
+        self._context: dict[str, Any] = _copy_context(context)
+        self.name = name
+        self.flow_name = _flow_name
+        self.identifier: str = self.executor_config.run_identifier or str(_new_id())
+        self._log_level = logs.LEVELS[self.executor_config.logging_setting]
+        self._debug = self._log_level <= logging.DEBUG
+
+        self.publisher: RTPublisher = RTPublisher(f"session {self.identifier}")
+        self.coordinator = Coordinator()
+        self._info = ExecutionInfo.create_new(self.identifier, name)
+        self.rt_state = RTState(self._info)
+        self.publisher.subscribe(self.rt_state.handle, "RTState")
+        callback = self.executor_config.broadcast_callback
+        if callback is not None:
+            self.publisher.subscribe(_broadcast_forwarder(callback), "broadcast_callback")
+
+        self._info.extras.update(
+            {
+                "format": 1,
+                "flow_name": _flow_name,
+                "parent_id": _parent_id,
+                "metadata": dict(_metadata or {}),
+                "timeout": self.executor_config.timeout,
+                "config": config_summary(self.executor_config),
+            }
+        )
+        self.state = SessionState.INIT
+        self._info.extras["state"] = self.state.value
+        self._in_flight = 0
+        self._open_requests: dict[str, dict[str, tuple[str, str, str | None]]] = {}
+        self._root_tasks: dict[str, asyncio.Task[Any]] = {}
+        self._fatal: dict[str, BaseException] = {}
+        self._tokens: list[Any] = []
+        self._log_handler: logging.Handler | None = None
+        self._logging = False
+        self._interrupted = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.saved_path = None
+
+    # -- Railtracks-compatible names ---------------------------------------------
+    @property
+    def _identifier(self) -> str:
+        return self.identifier
+
+    @property
+    def rc_state(self) -> RTState:
+        return self.rt_state
+
+    @property
+    def info(self) -> ExecutionInfo:
+        """A snapshot of the session's execution state (later runs do not change it)."""
+        return self._info.snapshot()
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The session's context variables (a copy)."""
+        return dict(self._context)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (SessionState.INIT, SessionState.IDLE)
+
+    @classmethod
+    def global_config_precedence(cls, **explicit: Any) -> ExecutorConfig:
+        """The configuration ``Session(**explicit)`` would use (Railtracks API)."""
+        from .config import resolve_config
+
+        return resolve_config(None, **explicit)
+
+    # -- lifecycle -----------------------------------------------------------------
+    def _set_state(self, new: SessionState) -> None:
+        old = self.state
+        if old == new:
+            return
+        self.state = check_transition(old, new)
+        self._publish(
+            SessionStateChanged(
+                self.identifier,
+                self._info.stamper.create_stamp(f"Session {old.value} -> {new.value}"),
+                old.value,
+                new.value,
+            )
+        )
+
+    def _open(self) -> None:
+        if self.is_open:
+            return
+        if self.state is SessionState.ERROR:  # closed while broken: start over
+            self._set_state(SessionState.INIT)
+        self._set_state(SessionState.READY)
+        self._log_handler = logs.attach(self)
+        self._logging = True
+        self._info.end_time = None
+        logger.debug("Session %s opened", self.name or self.identifier)
+
+    def _close(self, exc: BaseException | None) -> None:
+        """Everything leaving a session does, except flushing async subscribers."""
+        if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            self._interrupted = True
+        if self.state is SessionState.BUSY:  # left while requests were in flight
+            self._set_state(SessionState.READY)
+        if self.state is SessionState.ERROR:
+            self._set_state(SessionState.READY)
+        if self.state is SessionState.INIT:
+            self._set_state(SessionState.READY)
+        self._set_state(SessionState.IDLE)
+        self._info.end_time = time.time()
+        still_running = self.coordinator.shutdown()
+        if still_running:
+            logger.warning(
+                "Sync node(s) %s still running in worker threads at session exit: "
+                "Python cannot stop a thread, so they finish on their own and their "
+                "results are dropped.",
+                ", ".join(repr(n) for n in still_running),
+            )
+        if self.executor_config.save_state:
+            self._save()
+        if self._logging:
+            logs.detach(self, self._log_handler)
+            self._log_handler = None
+            self._logging = False
+
+    def _save(self) -> None:
+        from .persistence import save_session
+
+        try:
+            self.saved_path = save_session(self)
+        except Exception:
+            logger.exception("Could not save the state of session %s", self.name or self.identifier)
+
+    def __enter__(self) -> Session:
+        self._open()
+        self._tokens.append(session_var.set(self))
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self._close(exc)
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                self.publisher.flush_sync()
+        finally:
+            self.publisher.shutdown()
+            self._reset_scope()
+
+    async def __aenter__(self) -> Session:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            self._close(exc)
+            await asyncio.shield(self.publisher.flush())
+        finally:
+            self.publisher.shutdown()
+            self._reset_scope()
+
+    def _reset_scope(self) -> None:
+        token = self._tokens.pop() if self._tokens else None
+        if token is None:
+            return
+        try:
+            session_var.reset(token)
+        except ValueError:  # exited in another context than entered (e.g. across cells)
+            if session_var.get() is self:
+                session_var.set(None)
+
+    # -- running -------------------------------------------------------------------
+    async def run(self, node: Any, *args: Any, **kwargs: Any) -> ExecutionInfo:
+        """Run ``node`` as a new top-level request; returns the session's ``ExecutionInfo``."""
+        token = session_var.set(self)
+        try:
+            await self._call_top(node, args, kwargs)
+        finally:
+            session_var.reset(token)
+        return self.info
+
+    def run_sync(self, node: Any, *args: Any, **kwargs: Any) -> ExecutionInfo:
+        """``run`` from sync code, including from inside a running loop (a notebook cell)."""
+        return run_sync(lambda: self.run(node, *args, **kwargs))
+
+    def _publish(self, message: Any) -> None:
+        self.publisher.publish(message)
+
+    def _begin_request(self) -> None:
+        if self.state is SessionState.ERROR:
+            self._set_state(SessionState.READY)
+        self._in_flight += 1
+        if self.state is not SessionState.BUSY:
+            self._set_state(SessionState.BUSY)
+
+    def _end_request(self, failed: bool) -> None:
+        self._in_flight -= 1
+        if failed and self.state is SessionState.BUSY:
+            self._set_state(SessionState.ERROR)
+        elif self._in_flight == 0 and self.state is SessionState.BUSY:
+            self._set_state(SessionState.READY)
+
+    async def _call_top(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A top-level request: a new run, in its own task, bounded by the timeout."""
+        node_type = resolve_node_type(node)
+        instance = node_type.prepare(args, kwargs)
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self.publisher.bind_loop(loop)
+        self._open()
+        self._begin_request()
+
+        name = node_type.name()
+        run = Run(str(_new_id()), name, time.time())
+        self._open_requests[run.run_id] = {}
+        self._publish(
+            RunStarted(self.identifier, self._info.stamper.create_stamp(f"Run {name} started"), run.run_id, name)
+        )
+        run = self._info.runs[run.run_id]
+        root = Frame(self, run, None, "START")
+        task = loop.create_task(self._invoke(root, node_type, instance, args, kwargs))
+        self._root_tasks[run.run_id] = task
+        timeout = self.executor_config.timeout
+        failed = True
+        try:
+            try:
+                done, _ = await asyncio.wait({task}, timeout=None if timeout == float("inf") else timeout)
+            except asyncio.CancelledError:
+                self._interrupted = True
+                await _cancel_and_wait(task)
+                raise
+            if not done:
+                running = self._running_names(run.run_id)
+                await _cancel_and_wait(task)
+                error = GlobalTimeOutError(timeout, running)
+                self._fatal[run.run_id] = error
+                self._publish(
+                    FatalFailure(
+                        self.identifier,
+                        self._info.stamper.create_stamp(f"Session timed out after {timeout:g}s"),
+                        run.run_id,
+                        error,
+                    )
+                )
+                logger.error("%s", error)
+                raise error
+            fatal = self._fatal.get(run.run_id)
+            if fatal is not None:
+                raise fatal
+            result = task.result()  # raises the node's exception, or CancelledError
+            failed = False
+            return result
+        finally:
+            status = "Failed" if failed else "Completed"
+            self._publish(
+                RunFinished(
+                    self.identifier,
+                    self._info.stamper.create_stamp(f"Run {name} {status.lower()}"),
+                    run.run_id,
+                    status,
+                )
+            )
+            self._end_request(failed=failed and run.run_id in self._fatal)
+            self._open_requests.pop(run.run_id, None)
+            self._root_tasks.pop(run.run_id, None)
+            self._fatal.pop(run.run_id, None)
+            await self.publisher.flush()
+
+    async def _call_child(self, frame: Frame, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        node_type = resolve_node_type(node)
+        instance = node_type.prepare(args, kwargs)
+        return await self._invoke(frame, node_type, instance, args, kwargs)
+
+    async def _invoke(
+        self,
+        frame: Frame,
+        node_type: type[Node],
+        instance: Node,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Run one node under ``frame``: stamp, publish, execute, stamp, publish."""
+        name = node_type.name()
+        run = frame.run
+        run_id = run.run_id
+        node_id = str(_new_id())
+        request_id = str(_new_id())
+        stamper = self._info.stamper
+        publish = self.publisher.publish
+        sid = self.identifier
+        publish(
+            RequestCreation(
+                sid, stamper.create_stamp(f"{frame.node_name} CREATED {name}"), run_id, request_id,
+                frame.node_id, frame.node_name, node_id, name, node_type.type(), args, kwargs,
+            )
+        )
+        open_requests = self._open_requests.get(run_id)
+        if open_requests is not None:
+            open_requests[request_id] = (node_id, name, frame.node_id)
+        token = frame_var.set(Frame(self, run, node_id, name))
+        if self._debug:
+            logger.debug("%s CREATED %s", frame.node_name, name)
+        start = perf_counter()
+        try:
+            result = await self.coordinator.execute(instance)
+        except BaseException as error:
+            latency = perf_counter() - start
+            publish(
+                RequestFailure(
+                    sid, stamper.create_stamp(f"Failed executing {name}"), run_id, request_id,
+                    node_id, name, error, latency,
+                )
+            )
+            if not isinstance(error, asyncio.CancelledError):
+                logger.warning("Node %r failed: %s: %s", name, type(error).__name__, error)
+                if self.executor_config.end_on_error and run_id not in self._fatal:
+                    self._end_run_on_error(run_id, error)
+            raise
+        else:
+            latency = perf_counter() - start
+            publish(
+                RequestSuccess(
+                    sid, stamper.create_stamp(f"Finished executing {name}"), run_id, request_id,
+                    node_id, name, result, latency,
+                )
+            )
+            return result
+        finally:
+            frame_var.reset(token)
+            if open_requests is not None:
+                open_requests.pop(request_id, None)
+
+    def _end_run_on_error(self, run_id: str, error: BaseException) -> None:
+        self._fatal[run_id] = error
+        self._publish(
+            FatalFailure(
+                self.identifier,
+                self._info.stamper.create_stamp(f"Run ended by {type(error).__name__}"),
+                run_id,
+                error,
+            )
+        )
+        task = self._root_tasks.get(run_id)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def _running_names(self, run_id: str) -> list[str]:
+        """Names of the innermost nodes still running in a run (the ones a timeout interrupts)."""
+        open_requests = self._open_requests.get(run_id, {})
+        parents = {parent for (_, _, parent) in open_requests.values()}
+        names = [name for (node_id, name, _) in open_requests.values() if node_id not in parents]
+        return list(dict.fromkeys(names))
+
+    def _broadcast(self, message: Any, node_id: str | None) -> None:
+        stamp = self._info.stamper.create_stamp("Broadcast")
+        self._publish(Broadcast(self.identifier, stamp, message, node_id))
+
+    # -- export ----------------------------------------------------------------------
+    def to_payload(self) -> dict[str, Any]:
+        """The session in the Railtracks saved-state format, with our extras."""
+        extras = self._info.extras
+        extras["state"] = self.state.value
+        extras["context"] = to_jsonable(self._context)
+        extras["interrupted"] = self._interrupted
+        extras["status"] = "Interrupted" if self._interrupted else self._info.status
+        return self._info.to_payload()
+
+    def __repr__(self) -> str:
+        return (
+            f"Session(name={self.name!r}, identifier={self.identifier!r}, "
+            f"state={self.state.value}, nodes={len(self._info.node_forest)})"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        from .display import mimebundle
+
+        return mimebundle(self)
+
+
+async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it has finished unwinding, even if we are cancelled too."""
+    task.cancel()
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            interrupted = True
+            task.cancel()
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log "never retrieved"
+    if interrupted:
+        raise asyncio.CancelledError
+
+
+def _broadcast_forwarder(callback: Callable[..., Any]) -> Callable[[Any], Any]:
+    if inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
+        getattr(callback, "__call__", None)  # noqa: B004
+    ):
+
+        async def forward_async(message: Any) -> None:
+            if isinstance(message, Broadcast):
+                await callback(message.message)
+
+        return forward_async
+
+    def forward(message: Any) -> Any:
+        if isinstance(message, Broadcast):
+            return callback(message.message)
+        return None
+
+    return forward
+
+
+def session(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Wrap an async function in a fresh :class:`Session`; calling it returns ``(result, session)``.
+
+    Use as ``@rt.session`` or ``@rt.session(timeout=30, name="run", ...)`` with
+    the options of :class:`Session`.
+    """
+    if func is None:
+        Session(**options)  # validate the options now, not at the first call
+        return lambda f: session(f, **options)
+    if not inspect.iscoroutinefunction(func):
+        what = getattr(func, "__name__", repr(func))
+        raise TypeError(
+            f"@rt.session works only on async functions; {what!r} is not one. "
+            f"Define it with `async def`, or use `with rt.Session(): ...` in sync code."
+        )
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Session]:
+        async with Session(**options) as sess:
+            result = await func(*args, **kwargs)
+        return result, sess
+
+    return wrapper
+
+
+__all__ = ["Session", "current_session", "session"]
