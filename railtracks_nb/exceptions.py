@@ -59,3 +59,38 @@ class ConfigError(RTError, ValueError):
 
 class SavedStateError(RTError, ValueError):
     """A saved session file is corrupt, foreign or unreadable; the message names the file."""
+
+
+class SessionLookupError(RTError, LookupError):
+    """A saved session could not be found from the id (or id prefix) given.
+
+    ``query`` is what was asked for; ``candidates`` the saved sessions that
+    matched (none: unknown id; several: ambiguous prefix).
+    """
+
+    def __init__(self, message: str, query: str = "", candidates: list | None = None) -> None:
+        super().__init__(message)
+        self.query = query
+        self.candidates = list(candidates or [])
+
+    def __str__(self) -> str:  # LookupError/KeyError would show the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownSessionError(SessionLookupError):
+    """No saved session has that id, or an id starting with that prefix."""
+
+
+class AmbiguousSessionError(SessionLookupError):
+    """More than one saved session matches that id prefix; ``candidates`` lists them."""
+
+
+class SessionStoreError(RTError, RuntimeError):
+    """A store operation (rename, restore) would overwrite another saved session."""
+
+
+class RemixError(RTError, LookupError):
+    """``rt.remix`` could not rebuild a flow from a saved session (e.g. unknown entry node)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import logs
 from .exceptions import SavedStateError
+from .locking import store_lock
 from .state import (
     EXTRAS_KEY,
     ExecutionInfo,
@@ -98,11 +99,15 @@ def _display_path(path: Path) -> str:
 
 def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -> Path:
     """Save ``payload`` as ``<home>/<name>.json``, warning if it overwrites a file."""
+    home = home or railtracks_home()
     path = session_path(name, home)
     text = json.dumps(payload, allow_nan=False, indent=None)
-    if path.exists():
-        logger.warning("File %s already exists, overwriting...", _display_path(path))
-    atomic_write_text(path, text)
+    # The check and the write are one step for other processes (and the store's
+    # tag/rename/delete), so none of them can slip in between and be lost.
+    with store_lock(home):
+        if path.exists():
+            logger.warning("File %s already exists, overwriting...", _display_path(path))
+        atomic_write_text(path, text)
     return path
 
 
