@@ -116,14 +116,10 @@ class Session:
         self._log_level = logs.LEVELS[self.executor_config.logging_setting]
         self._debug = self._log_level <= logging.DEBUG
 
-        self.publisher: RTPublisher = RTPublisher(f"session {self.identifier}")
         self.coordinator = Coordinator()
         self._info = ExecutionInfo.create_new(self.identifier, name)
         self.rt_state = RTState(self._info)
-        self.publisher.subscribe(self.rt_state.handle, "RTState")
-        callback = self.executor_config.broadcast_callback
-        if callback is not None:
-            self.publisher.subscribe(_broadcast_forwarder(callback), "broadcast_callback")
+        self.publisher: RTPublisher = self._new_publisher()
 
         self._info.extras.update(
             {
@@ -178,6 +174,15 @@ class Session:
 
         return resolve_config(None, **explicit)
 
+    def _new_publisher(self) -> RTPublisher:
+        """A publisher wired to the session's own subscribers (state, broadcast callback)."""
+        publisher: RTPublisher = RTPublisher(f"session {self.identifier}")
+        publisher.subscribe(self.rt_state.handle, "RTState")
+        callback = self.executor_config.broadcast_callback
+        if callback is not None:
+            publisher.subscribe(_broadcast_forwarder(callback), "broadcast_callback")
+        return publisher
+
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, new: SessionState) -> None:
         old = self.state
@@ -196,8 +201,8 @@ class Session:
     def _open(self) -> None:
         if self.is_open:
             return
-        if self.state is SessionState.ERROR:  # closed while broken: start over
-            self._set_state(SessionState.INIT)
+        if self.publisher.is_closed:  # reopened after a close: subscribers were shut down
+            self.publisher = self._new_publisher()
         self._set_state(SessionState.READY)
         self._log_handler = logs.attach(self)
         self._logging = True
@@ -353,6 +358,8 @@ class Session:
                 raise error
             fatal = self._fatal.get(run.run_id)
             if fatal is not None:
+                if not task.cancelled():
+                    task.exception()  # mark retrieved: the fatal error is what we raise
                 raise fatal
             result = task.result()  # raises the node's exception, or CancelledError
             failed = False
@@ -448,7 +455,7 @@ class Session:
             )
         )
         task = self._root_tasks.get(run_id)
-        if task is not None and task is not asyncio.current_task():
+        if task is not None:  # also when it is the current task: it stops at its next await
             task.cancel()
 
     def _running_names(self, run_id: str) -> list[str]:

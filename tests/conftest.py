@@ -1,0 +1,64 @@
+"""Shared fixtures: every test runs in its own folder with its own saved-sessions home."""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+# Copies of shared/reference: the schema our files follow and a file Railtracks itself saved.
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Run in a temp folder, save under it, and forget global config afterwards."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RAILTRACKS_HOME", raising=False)
+    yield
+    from railtracks_nb.config import reset_config
+
+    reset_config()
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    """The saved-sessions folder of the current test (``./.railtracks``)."""
+    return tmp_path / ".railtracks"
+
+
+@pytest.fixture(scope="session")
+def state_schema() -> dict:
+    return json.loads((REFERENCE / "railtracks_state_schema.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def railtracks_sample_path() -> Path:
+    return REFERENCE / "railtracks_saved_session_sample.json"
+
+
+class _AsyncioErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def _no_lost_tasks():
+    """Fail a test that leaves a task whose exception nobody retrieved, or a pending task."""
+    handler = _AsyncioErrors()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    try:
+        yield
+        gc.collect()
+    finally:
+        logger.removeHandler(handler)
+    problems = [r.getMessage() for r in handler.records]
+    assert not problems, f"asyncio reported: {problems}"

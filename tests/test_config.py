@@ -1,0 +1,78 @@
+"""ExecutorConfig validation and rt.set_config."""
+
+from __future__ import annotations
+
+import pytest
+
+import railtracks_nb as rt
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": "soon"}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"logging_setting": "LOUD"}, "logging_setting"),
+        ({"end_on_error": "maybe"}, "end_on_error"),
+        ({"save_state": [1]}, "save_state"),
+        ({"broadcast_callback": 5}, "broadcast_callback"),
+    ],
+)
+def test_invalid_values_name_their_field(options, field):
+    with pytest.raises(rt.ConfigError, match=field):
+        rt.Session(**options)
+    with pytest.raises(rt.ConfigError, match=field):
+        rt.set_config(**options)
+
+
+def test_invalid_executor_config_names_the_field():
+    with pytest.raises(ValueError, match="timeout"):
+        rt.ExecutorConfig(timeout=-5)
+
+
+def test_unknown_option_is_named():
+    with pytest.raises(rt.ConfigError, match="Unknown session option.*colour"):
+        rt.set_config(colour="red")
+
+
+def test_logging_settings_accept_railtracks_and_standard_names():
+    for setting in ["VERBOSE", "REGULAR", "QUIET", "NONE", "DEBUG", "INFO", "WARNING", "ERROR"]:
+        assert rt.Session(logging_setting=setting).executor_config.logging_setting == setting
+    assert rt.Session(logging_setting="quiet").executor_config.logging_setting == "QUIET"
+
+
+def test_set_config_applies_to_later_sessions_and_flows():
+    rt.set_config(timeout=42, save_state=False)
+    assert rt.get_config() == {"timeout": 42, "save_state": False}
+    assert rt.Session().executor_config.timeout == 42
+
+    @rt.function_node
+    async def f():
+        from railtracks_nb.scope import current_session
+
+        return current_session().executor_config.timeout
+
+    assert rt.Flow("f", f).invoke() == 42
+    assert rt.Flow("f", f, timeout=7).invoke() == 7
+    rt.set_config(timeout=None)
+    assert "timeout" not in rt.get_config()
+
+
+def test_flow_rejects_bad_options_at_construction():
+    @rt.function_node
+    async def f():
+        return 1
+
+    with pytest.raises(rt.ConfigError, match="timeout"):
+        rt.Flow("f", f, timeout=-1)
+    with pytest.raises(TypeError, match="non-empty str"):
+        rt.Flow("", f)
+    with pytest.raises(rt.NodeCreationError):
+        rt.Flow("f", 123)
+
+
+def test_subscriber_alias():
+    cfg = rt.ExecutorConfig(subscriber=print)
+    assert cfg.broadcast_callback is print and cfg.subscriber is print

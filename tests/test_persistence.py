@@ -1,0 +1,179 @@
+"""Saving to .railtracks/<name>.json and rt.load: schema, safe names, atomicity, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import railtracks_nb as rt
+from railtracks_nb import persistence
+
+
+@rt.function_node
+async def leaf(x):
+    if x == 3:
+        raise ValueError("three is bad")
+    return x * 2
+
+
+@rt.function_node
+async def top(n):
+    out = []
+    for i in range(n):
+        try:
+            out.append(await rt.call(leaf, i))
+        except ValueError as e:
+            out.append(str(e))
+    return out
+
+
+def _run(name: str | None = "saved", **options) -> rt.Session:
+    with rt.Session(name=name, context={"user": "ada"}, **options) as s:
+        rt.call_sync(top, 5)
+    return s
+
+
+def test_saved_file_validates_against_the_railtracks_schema(home, state_schema):
+    s = _run()
+    data = json.loads((home / "saved.json").read_text())
+    jsonschema.validate(data, state_schema)
+    assert data["session_id"] == s.identifier and data["session_name"] == "saved"
+    extras = data["railtracks_nb"]
+    assert extras["state"] == "IDLE" and extras["context"] == {"user": "ada"}
+    assert extras["config"]["timeout"] == 150.0
+    assert [h["new"] for h in extras["state_history"]] == ["READY", "BUSY", "READY", "IDLE"]
+
+
+def test_graph_serialization_validates_too(state_schema):
+    s = _run(save_state=False)
+    jsonschema.validate(json.loads(s.info.graph_serialization()), state_schema)
+
+
+def test_name_falls_back_to_flow_name_then_identifier(home):
+    rt.Flow("Flow Name", entry_point=top).invoke(1)
+    assert (home / "Flow Name.json").exists()
+    s = _run(name=None)
+    assert (home / f"{s.identifier}.json").exists()
+
+
+def test_railtracks_home_env(tmp_path, monkeypatch):
+    target = tmp_path / "elsewhere"
+    monkeypatch.setenv("RAILTRACKS_HOME", str(target))
+    _run()
+    assert (target / "saved.json").exists()
+    assert not (tmp_path / ".railtracks").exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../escape", "/etc/passwd", "a/b\\c", "..", ".hidden", "con:name*?", "\x00nul", "  "],
+)
+def test_names_can_never_write_outside_the_home(home, tmp_path, name):
+    _run(name=name)
+    files = [p for p in tmp_path.rglob("*.json")]
+    assert len(files) == 1
+    assert files[0].parent == home
+    assert not files[0].name.startswith(".")
+
+
+def test_safe_filename_keeps_readable_names():
+    assert persistence.safe_filename("my-unique-run") == "my-unique-run"
+    assert persistence.safe_filename("Daily Report") == "Daily Report"
+    assert persistence.safe_filename("../x") == "_x"
+    assert ".." not in persistence.safe_filename("a..b")
+
+
+def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "out.json"
+    target.write_text('{"old": true}')
+
+    def broken_replace(src, dst):
+        raise KeyboardInterrupt  # an interrupt between writing and renaming
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(KeyboardInterrupt):
+        persistence.atomic_write_text(target, '{"new": true}')
+    assert json.loads(target.read_text()) == {"old": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_unserializable_outputs_never_break_a_save(home):
+    @rt.function_node
+    async def odd():
+        return object()
+
+    with rt.Session(name="odd"):
+        rt.call_sync(odd)
+    data = json.loads((home / "odd.json").read_text())
+    assert data["runs"][0]["edges"][0]["details"]["output"].startswith("<object object")
+
+
+def test_load_our_file_round_trips(home):
+    s = _run()
+    loaded = rt.load(home / "saved.json")
+    assert isinstance(loaded, rt.SavedSession)
+    assert loaded.session_id == s.identifier and loaded.name == "saved"
+    assert loaded.answer == [0, 2, 4, "three is bad", 8]
+    assert loaded.status == "Completed"
+    assert len(loaded) == 6
+    assert loaded.info.to_payload()["runs"] == s.to_payload()["runs"]
+    assert loaded.to_networkx().number_of_edges() == 5
+
+
+def test_load_a_file_railtracks_saved(railtracks_sample_path, tmp_path):
+    path = tmp_path / "data" / "sessions" / "peer.json"
+    path.parent.mkdir(parents=True)
+    shutil.copy(railtracks_sample_path, path)
+    loaded = rt.load(path)
+    assert loaded.flow_name == "peer-demo"
+    assert len(loaded) == 9
+    assert loaded.answer == {"a": [0, 2, 4, "three is bad", 8], "b": [20, 22]}
+    g = loaded.to_networkx()
+    assert g.number_of_nodes() == 9 and g.number_of_edges() == 8
+    failed = [n for n, d in g.nodes(data=True) if d["status"] == "Failed"]
+    assert len(failed) == 1
+    steps = [s.step for s in loaded.info.all_stamps]
+    assert steps == list(range(18))
+    sub = loaded.info.get_info([next(n for n, d in g.nodes(data=True) if d["name"] == "mid")])
+    assert len(sub.node_forest) == 6
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"session_id": "x", "runs": [', "invalid JSON at line 1"),
+        ("[1, 2, 3]", "expected a JSON object, found list"),
+        ('{"hello": "world"}', "session_id: Field required"),
+        ('{"session_id": "x", "start_time": 1, "runs": [{"run_id": "r"}]}', "runs.0.name"),
+    ],
+)
+def test_corrupt_or_foreign_files_get_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(rt.SavedStateError) as err:
+        rt.load(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(rt.SavedStateError, match="does not exist"):
+        rt.load(tmp_path / "nope.json")
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(rt.SavedStateError, match="not UTF-8"):
+        rt.load(binary)
+    with pytest.raises(rt.SavedStateError, match="is a folder"):
+        rt.load(tmp_path)
+
+
+def test_saved_files_lists_ours_and_railtracks(home, railtracks_sample_path):
+    _run()
+    (home / "data" / "sessions").mkdir(parents=True)
+    shutil.copy(railtracks_sample_path, home / "data" / "sessions" / "x.json")
+    names = [Path(p).name for p in persistence.saved_files(home)]
+    assert names == ["saved.json", "x.json"]
