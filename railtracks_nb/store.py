@@ -397,7 +397,12 @@ def _resolve(
         else:
             hint = ""
         listing = _describe(pool)
-        known = f" Saved sessions:\n{listing}" if listing else " There are no saved sessions."
+        kind = _what(want)
+        known = (
+            f"\n{kind.capitalize() or 'Saved '}sessions:\n{listing}"
+            if listing
+            else f" There are no {kind}saved sessions."
+        )
         raise UnknownSessionError(
             f"No {_what(want)}saved session has the id {query!r} or an id starting with it."
             f"{hint}{known}",
