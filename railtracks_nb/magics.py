@@ -1,0 +1,495 @@
+"""The ``%%rt_session`` cell magic: a notebook cell that runs inside a Session.
+
+Load it with ``%load_ext railtracks_nb``, then::
+
+    %%rt_session timeout=30 name=demo save_state=False context={"user": "x"}
+    answer = await rt.call(agent, "hello")
+    answer
+
+How the body runs
+-----------------
+A cell magic is called synchronously, yet its body may use top-level
+``await`` and must run on the kernel's own event loop (so live widgets
+subscribed there see every message). The body is compiled here with
+``PyCF_ALLOW_TOP_LEVEL_AWAIT`` against the user namespace, wrapped in
+``async with session:`` and driven by :func:`railtracks_nb._sync.run_in_loop`,
+which re-enters the kernel's running loop with ``nest_asyncio`` (applied to
+that loop only). In a terminal IPython with no running loop it uses IPython's
+own asyncio loop instead. The value of the body's last expression is the
+magic's return value, so it becomes the cell's ``Out[n]`` and ``_``; a
+trailing ``;`` silences it as usual. The body is compiled under the cell's
+own file name with its lines at their place in the cell, so tracebacks and
+the debugger point at the line the user wrote.
+
+Interrupts
+----------
+While the body runs, the first SIGINT (the notebook's stop button) cancels
+the body's task instead of raising ``KeyboardInterrupt`` at a random
+bytecode: every running node is cancelled, the session closes, its state is
+saved marked ``Interrupted`` (when ``save_state`` is on), and the cell ends
+with ``KeyboardInterrupt``. The kernel is ready for the next cell. A body
+stuck in blocking sync code gets ``KeyboardInterrupt`` right away, as Python
+would raise it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import io
+import keyword
+import sys
+import tokenize
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from IPython.core.error import UsageError
+from IPython.core.magic import (
+    Magics,
+    cell_magic,
+    magics_class,
+    no_var_expand,
+    output_can_be_silenced,
+)
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from . import logs
+from ._sync import run_in_loop
+from .exceptions import ConfigError
+from .session import Session
+
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+__all__ = [
+    "DEFAULT_VAR",
+    "MagicOptions",
+    "RailtracksMagics",
+    "load_ipython_extension",
+    "parse_options",
+    "split_options",
+    "unload_ipython_extension",
+]
+
+logger = logs.get_logger("Notebook")
+
+#: The variable the cell's Session is bound to unless ``var=`` says otherwise.
+DEFAULT_VAR = "rt_session"
+
+#: Options passed to ``Session`` as they are (validated by ``ExecutorConfig``).
+_CONFIG_OPTIONS: tuple[str, ...] = (
+    "timeout",
+    "end_on_error",
+    "logging_setting",
+    "log_file",
+    "run_identifier",
+    "prompt_injection",
+    "save_state",
+)
+#: Options whose value is always text: a bare word, or a quoted string literal.
+_TEXT_OPTIONS = frozenset(
+    {"name", "logging_setting", "log_file", "run_identifier", "var", "dashboard"}
+)
+#: Options whose value may name a variable of the notebook.
+_VARIABLE_OPTIONS = frozenset({"context", "broadcast_callback"})
+OPTIONS: tuple[str, ...] = (
+    *_CONFIG_OPTIONS,
+    "name",
+    "context",
+    "broadcast_callback",
+    "dashboard",
+    "var",
+)
+
+_ON = frozenset({"on", "true", "yes", "1"})
+_OFF = frozenset({"off", "false", "no", "0"})
+
+
+class MagicOptions(BaseModel):
+    """The options of ``%%rt_session`` that are not Session options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dashboard: Literal["on", "off", "auto"] = "auto"
+    var: str = DEFAULT_VAR
+
+    @field_validator("dashboard", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        text = str(value).strip().lower()
+        if text in _ON:
+            return "on"
+        if text in _OFF:
+            return "off"
+        return text
+
+    @field_validator("var")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.isidentifier() or keyword.iskeyword(value):
+            raise ValueError(f"{value!r} is not a valid Python variable name")
+        return value
+
+
+def split_options(line: str) -> list[tuple[str, str]]:
+    """Split an option line into ``(key, raw value)`` pairs, in order.
+
+    Options are ``key=value`` words separated by spaces. The line is read with
+    Python's own tokenizer rather than ``shlex``, because a value may be a
+    Python literal with spaces inside brackets or quotes
+    (``context={"user": "x"}``, ``name="my demo"``), which shell-style
+    splitting would cut apart or unquote. A word that is not ``key=value``,
+    an unterminated quote or bracket, or a ``#`` outside quotes raises
+    :class:`UsageError` that quotes the offending text.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except tokenize.TokenError:
+        raise UsageError(
+            f"%%rt_session: malformed options {line.strip()!r}: an opening bracket or "
+            "triple quote is never closed."
+        ) from None
+    except (SyntaxError, ValueError) as exc:  # e.g. an unterminated string on 3.12+
+        raise UsageError(f"%%rt_session: malformed options {line.strip()!r}: {exc}") from None
+
+    words: list[list[tokenize.TokenInfo]] = []
+    depth = 0
+    last_end = -1
+    for tok in tokens:
+        if tok.type in (
+            tokenize.NEWLINE,
+            tokenize.NL,
+            tokenize.ENDMARKER,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+        ):
+            continue
+        if tok.type == tokenize.COMMENT:
+            raise UsageError(
+                f"%%rt_session: malformed option near {tok.string!r}: '#' would start a comment; "
+                "quote a value that contains '#'."
+            )
+        if tok.type == tokenize.ERRORTOKEN and tok.string.strip() in ("'", '"'):
+            raise UsageError(
+                f"%%rt_session: malformed option near {line[tok.start[1] :].strip()!r}: "
+                "unterminated quote."
+            )
+        if tok.type == tokenize.ERRORTOKEN and not tok.string.strip():
+            continue  # stray whitespace the tokenizer could not place
+        start, end = tok.start[1], tok.end[1]
+        if depth == 0 and start > last_end:
+            words.append([])  # whitespace outside brackets: a new word begins
+        words[-1].append(tok)
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth = max(0, depth - 1)
+        last_end = end
+
+    pairs: list[tuple[str, str]] = []
+    for word in words:
+        text = line[word[0].start[1] : word[-1].end[1]]
+        if len(word) < 2 or word[0].type != tokenize.NAME or word[1].string != "=":
+            hint = " (write key=value, with no spaces around '=')" if "=" in line else ""
+            raise UsageError(f"%%rt_session: malformed option {text!r}: expected key=value{hint}.")
+        key = word[0].string
+        if word[1].start[1] != word[0].end[1]:
+            raise UsageError(f"%%rt_session: malformed option {text!r}: no spaces around '='.")
+        if len(word) == 2:
+            raise UsageError(f"%%rt_session: option {key!r} has no value: write {key}=<value>.")
+        pairs.append((key, line[word[2].start[1] : word[-1].end[1]]))
+    return pairs
+
+
+def _literal(raw: str) -> tuple[bool, Any]:
+    try:
+        return True, ast.literal_eval(raw)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _decode(key: str, raw: str, namespace: Mapping[str, Any]) -> Any:
+    """One option's value: a Python literal, a quoted or bare word, or a notebook variable."""
+    ok, value = _literal(raw)
+    if key in _TEXT_OPTIONS:
+        return value if ok and isinstance(value, str) else raw
+    if key == "context":
+        if ok and (value is None or isinstance(value, Mapping)):
+            return value
+        if raw.isidentifier() and raw in namespace and isinstance(namespace[raw], Mapping):
+            return namespace[raw]
+        raise UsageError(
+            f"%%rt_session: option 'context' must be a dict literal such as "
+            f'context={{"user": "x"}} or the name of a dict variable, got {raw!r}.'
+        )
+    if key == "broadcast_callback":
+        if raw.isidentifier() and callable(namespace.get(raw)):
+            return namespace[raw]
+        raise UsageError(
+            f"%%rt_session: option 'broadcast_callback' must name a callable defined in the "
+            f"notebook, got {raw!r}."
+        )
+    return value if ok else raw  # let pydantic coerce bare words (true, inf, ...) or reject them
+
+
+def parse_options(
+    line: str, namespace: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], MagicOptions]:
+    """Parse and validate a ``%%rt_session`` option line.
+
+    Returns the keyword arguments for :class:`Session` (only the options
+    given, so ``rt.set_config`` values still apply to the rest) and the
+    magic's own options. Anything wrong raises :class:`UsageError` that
+    names the option: an unknown or repeated key, a malformed word, or a
+    value :class:`~railtracks_nb.config.ExecutorConfig` rejects.
+    """
+    namespace = namespace if namespace is not None else {}
+    seen: set[str] = set()
+    session_kwargs: dict[str, Any] = {}
+    magic_kwargs: dict[str, Any] = {}
+    for key, raw in split_options(line):
+        if key not in OPTIONS:
+            raise UsageError(
+                f"%%rt_session: unknown option {key!r}; valid options are {', '.join(OPTIONS)}."
+            )
+        if key in seen:
+            raise UsageError(f"%%rt_session: option {key!r} is given twice.")
+        seen.add(key)
+        value = _decode(key, raw, namespace)
+        if key in ("dashboard", "var"):
+            magic_kwargs[key] = value
+        else:
+            session_kwargs[key] = value
+
+    try:
+        magic = MagicOptions(**magic_kwargs)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise UsageError(
+            f"%%rt_session: invalid option {field}={first.get('input')!r}: {first['msg']}."
+        ) from None
+
+    from .config import make_config
+
+    config_values = {k: v for k, v in session_kwargs.items() if k in _CONFIG_OPTIONS}
+    try:
+        config = make_config(**config_values)  # names the field of a bad value
+    except ConfigError as exc:
+        raise UsageError(f"%%rt_session: {exc}") from None
+    # Hand Session the validated values (e.g. "30" -> 30.0, "quiet" -> "QUIET").
+    for key in config_values:
+        session_kwargs[key] = getattr(config, key)
+    name = session_kwargs.get("name")
+    if name is not None and not name.strip():
+        raise UsageError("%%rt_session: option 'name' must not be empty.")
+    return session_kwargs, magic
+
+
+# -- compiling the body ------------------------------------------------------------
+def _raw_cell(shell: InteractiveShell, line: str, cell: str) -> str:
+    """The cell as the user typed it (for tracebacks), from history when it matches."""
+    try:
+        raw = shell.history_manager.input_hist_raw[-1]
+    except (AttributeError, IndexError):
+        raw = ""
+    if raw.endswith(cell) and "%%rt_session" in raw[: len(raw) - len(cell)]:
+        return raw
+    return f"%%rt_session {line}\n{cell}"
+
+
+def _cell_number(shell: InteractiveShell) -> int:
+    """The execution count of the running cell (``In[n]``), as IPython named its code.
+
+    IPython versions differ on whether ``execution_count`` is incremented before
+    or after a cell runs, so it is read from the calling cell's code file name.
+    """
+    names = getattr(shell.compile, "_filename_map", {})
+    frame = sys._getframe(1)
+    while frame is not None:
+        number = names.get(frame.f_code.co_filename)
+        if number is not None:
+            return number
+        frame = frame.f_back
+    return shell.execution_count
+
+
+def _compile_body(
+    shell: InteractiveShell, line: str, cell: str
+) -> tuple[CodeType | None, CodeType | None]:
+    """Compile the body: statements (``exec``) and, separately, a last expression (``eval``).
+
+    IPython syntax in the body (``!cmd``, ``%magic``) is transformed as in
+    any cell. Lines keep their numbers within the cell, and the code is
+    registered under the cell's file name, so tracebacks show the user's line.
+    """
+    raw = _raw_cell(shell, line, cell)
+    head_lines = raw[: len(raw) - len(cell)].count("\n")
+    body_lines = cell.splitlines(keepends=True)
+    blank = 0
+    for text in body_lines:  # IPython's transform drops leading blank lines: count them back
+        if text.strip():
+            break
+        blank += 1
+    body = "".join(body_lines[blank:])
+    if not body.strip():
+        return None, None
+    transformed = shell.transform_cell(body)
+    source = "\n" * (head_lines + blank) + transformed
+    filename = shell.compile.cache(raw, _cell_number(shell), raw_code=raw)
+    tree = shell.compile.ast_parse(source, filename=filename)
+    tree = shell.transform_ast(tree)
+    flags = shell.compile.flags | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    statements, last = tree.body, None
+    if statements and isinstance(statements[-1], ast.Expr):
+        statements, last = statements[:-1], statements[-1]
+    exec_code = None
+    if statements:
+        module = ast.Module(body=statements, type_ignores=[])
+        exec_code = compile(module, filename, "exec", flags=flags, dont_inherit=True)
+    eval_code = None
+    if last is not None:
+        expression = ast.Expression(body=last.value)
+        eval_code = compile(expression, filename, "eval", flags=flags, dont_inherit=True)
+    return exec_code, eval_code
+
+
+def _is_async(code: CodeType) -> bool:
+    return bool(code.co_flags & inspect.CO_COROUTINE)
+
+
+async def _evaluate(code: CodeType | None, shell: InteractiveShell) -> Any:
+    if code is None:
+        return None
+    result = eval(code, shell.user_global_ns, shell.user_ns)
+    if _is_async(code):
+        result = await result
+    return result
+
+
+def _user_traceback(error: BaseException, filename_codes: tuple[CodeType | None, ...]) -> Any:
+    """``error``'s traceback from the user's first frame on, or the whole one if none."""
+    wanted = {c.co_filename for c in filename_codes if c is not None}
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in wanted:
+            return tb
+        tb = tb.tb_next
+    return error.__traceback__
+
+
+# -- the dashboard ------------------------------------------------------------------------
+def _show_dashboard(session: Session, mode: str, shell: InteractiveShell) -> None:
+    """Display the live dashboard for ``session`` when asked and possible.
+
+    ``auto`` shows it only in a kernel (a front end that can render widgets).
+    Until ``railtracks_nb.widgets`` exists the option is accepted and nothing
+    is shown. A dashboard that fails to build is logged: it never stops the cell.
+    """
+    if mode == "off" or (mode == "auto" and getattr(shell, "kernel", None) is None):
+        return
+    try:
+        from .widgets import show
+    except ImportError as exc:
+        if mode == "on":
+            logger.warning("dashboard=on: the live dashboard is not available (%s)", exc)
+        return
+    try:
+        widget = show(session)
+        if widget is not None:
+            from IPython.display import display
+
+            display(widget)
+    except Exception:
+        logger.warning("Could not show the live dashboard", exc_info=True)
+
+
+@magics_class
+class RailtracksMagics(Magics):
+    """``%%rt_session``: run a cell inside a railtracks_nb Session."""
+
+    @no_var_expand  # `{...}` in context={...} is a dict literal, not IPython variable expansion
+    @output_can_be_silenced
+    @cell_magic
+    def rt_session(self, line: str, cell: str) -> Any:
+        """Run the cell inside an ``rt.Session``, on the kernel's own event loop.
+
+        ::
+
+            %%rt_session [key=value ...]
+
+        Session options (as ``rt.Session`` takes them; left out: ``rt.set_config``
+        values, then the defaults)::
+
+            timeout=30            seconds each top-level rt.call may take
+            name=demo             session name (also the saved file's name)
+            save_state=False      write .railtracks/<name>.json on exit
+            end_on_error=True     end a run at its first node failure
+            logging_setting=QUIET VERBOSE, REGULAR, QUIET, NONE, DEBUG, INFO, ...
+            log_file=run.log      also write logs to this file
+            context={"user": "x"} context variables (a dict literal or a dict variable)
+            broadcast_callback=f  a callable of the notebook that gets rt.broadcast messages
+            run_identifier=abc    the session identifier
+            prompt_injection=False
+
+        Notebook options::
+
+            dashboard=auto|on|off show the live dashboard (auto: when running in a kernel)
+            var=rt_session        the variable the Session is bound to
+
+        Values are Python literals or bare words; quote a value with spaces
+        (``name="my demo"``). Top-level ``await`` works in the body, names it
+        assigns stay defined, and its last expression is the cell's result.
+        A malformed option raises ``UsageError`` and the body does not run.
+        Interrupting the kernel cancels the running nodes, closes the session,
+        saves it marked ``Interrupted`` and leaves the kernel ready.
+        """
+        __tracebackhide__ = True  # IPython hides this frame: the user's frames are what matter
+        shell = self.shell
+        assert shell is not None
+        session_kwargs, options = parse_options(line, shell.user_ns)
+        exec_code, eval_code = _compile_body(shell, line, cell)
+        try:
+            session = Session(**session_kwargs)
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise UsageError(f"%%rt_session: {exc}") from None
+        shell.user_ns[options.var] = session
+        _show_dashboard(session, options.dashboard, shell)
+
+        async def body() -> Any:
+            async with session:
+                await _evaluate(exec_code, shell)
+                return await _evaluate(eval_code, shell)
+
+        from IPython.core.async_helpers import get_asyncio_loop
+
+        # The kernel's running loop in ipykernel; IPython's own loop in a terminal.
+        loop = get_asyncio_loop()
+        try:
+            return run_in_loop(loop, body())
+        except KeyboardInterrupt:
+            if not session._interrupted:
+                raise
+            where = f"; its state was saved to {session.saved_path}" if session.saved_path else ""
+            raise KeyboardInterrupt(
+                f"Session {session.name or session.identifier!r} interrupted: its running nodes "
+                f"were cancelled and it was closed{where}."
+            ) from None
+        except Exception as error:
+            # Start the traceback at the user's line, not in asyncio and nest_asyncio internals.
+            # The same exception re-raised: its own __cause__/__context__ must stay as they are.
+            raise error.with_traceback(_user_traceback(error, (exec_code, eval_code)))  # noqa: B904
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%%rt_session`` with ``ipython`` (``%load_ext railtracks_nb``)."""
+    ipython.register_magics(RailtracksMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove ``%%rt_session`` (``%unload_ext railtracks_nb``)."""
+    manager = ipython.magics_manager
+    manager.magics["cell"].pop("rt_session", None)
+    manager.registry.pop(RailtracksMagics.__name__, None)
