@@ -16,8 +16,10 @@ Three places call sync entry points (``rt.call_sync``, ``flow.invoke``,
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .scope import current_session
@@ -49,5 +51,74 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         ):
             return asyncio.run_coroutine_threadsafe(factory(), target).result()
         return asyncio.run(factory())
-    _reentrant(loop)
-    return loop.run_until_complete(factory())
+    return run_in_loop(loop, factory())
+
+
+@contextmanager
+def _sigint_cancels(
+    loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], hits: list[int]
+) -> Iterator[None]:
+    """While ``task`` is driven in this (main) thread, the first SIGINT cancels it.
+
+    Python's default handler would raise ``KeyboardInterrupt`` at whatever
+    bytecode runs when the signal lands, which may be inside the loop's own
+    machinery and leave the task pending on the kernel's loop. Cancelling
+    instead lets the task unwind through its ``async with Session`` blocks, so
+    the session closes (and is saved marked interrupted). Exceptions: when the
+    task itself is running sync code (``time.sleep`` in a cell body) or this
+    is a second interrupt, ``KeyboardInterrupt`` is raised there and then, as
+    Python would, so a blocked body can always be stopped. Handlers nest: the
+    innermost driven task gets the interrupt, the outer handler is restored on
+    exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are only delivered to the main thread
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if hits or asyncio.current_task(loop) is task:
+            hits.append(signum)
+            raise KeyboardInterrupt
+        hits.append(signum)
+        loop.call_soon_threadsafe(task.cancel)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_in_loop(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion on ``loop`` from sync code in the loop's thread.
+
+    ``loop`` may be running already (a notebook cell on the kernel's loop):
+    it is then re-entered with ``nest_asyncio``, applied to that loop only.
+    An interrupt (SIGINT) cancels the coroutine's task, waits for it to
+    unwind, and raises ``KeyboardInterrupt`` to the caller.
+    """
+    if loop.is_running():
+        _reentrant(loop)
+    task = loop.create_task(coro)
+    hits: list[int] = []
+    with _sigint_cancels(loop, task, hits):
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if hits and task.cancelled():  # our interrupt handler cancelled it
+                raise KeyboardInterrupt from None
+            raise
+        except BaseException:
+            # KeyboardInterrupt (or SystemExit) escaped the loop before the task ended:
+            # cancel it and let it unwind, so it neither runs on in the background nor
+            # leaves its session open.
+            if not task.done():
+                task.cancel()
+                try:
+                    loop.run_until_complete(task)
+                except BaseException:
+                    pass
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the original exception is what we raise
+            raise
+    return task.result()
