@@ -124,6 +124,9 @@ class SessionRecord:
         """Read the whole session back (``rt.load(record.path)``)."""
         return load(self.path)
 
+    def __hash__(self) -> int:  # metadata is a dict: hash what identifies the record
+        return hash((self.session_id, str(self.path), self.deleted))
+
     def __repr__(self) -> str:
         extra = ", deleted=True" if self.deleted else ""
         return (

@@ -123,6 +123,7 @@ def test_a_saved_session_is_listed_with_its_fields(rt_home):
     assert record.parent_id is None and record.deleted is False
     assert record.path == rt_home / "alpha.json" and record.source == "ours"
     assert record.load().session_id == session.identifier
+    assert record in {record}  # records are hashable, though metadata is a dict
 
 
 def test_failed_status_is_listed(rt_home):
