@@ -9,6 +9,7 @@ from typing import Any
 
 from ._sync import run_sync
 from .exceptions import ContextError
+from .nodes import resolve_node_type
 from .scope import current_frame, current_session
 
 __all__ = ["broadcast", "call", "call_batch", "call_sync"]
@@ -30,7 +31,8 @@ async def call(node: Any, *args: Any, **kwargs: Any) -> Any:
     frame = current_frame()
     if frame is None or frame.session is not session:
         return await session._call_top(node, args, kwargs)
-    return await session._call_child(frame, node, args, kwargs)
+    node_type = resolve_node_type(node)
+    return await session._invoke(frame, node_type, node_type.prepare(args, kwargs), args, kwargs)
 
 
 def call_sync(node: Any, *args: Any, **kwargs: Any) -> Any:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from types import CoroutineType
 from typing import Any
 
 from .messages import (
@@ -25,7 +28,7 @@ from .messages import (
     RunStarted,
     SessionStateChanged,
 )
-from .nodes import FunctionNode, Node
+from .nodes import Work
 from .serialization import to_jsonable
 from .state import ExecutionInfo, LinkedNode, RequestTemplate, Run
 
@@ -36,19 +39,19 @@ MAX_RECENT_ERRORS = 50
 
 
 class AsyncioExecutionStrategy:
-    """Awaits ``node.invoke()`` in the calling task."""
+    """Async work runs in the calling task: the coroutine is awaited as it is."""
 
     name = "asyncio"
 
-    async def execute(self, node: Node) -> Any:
-        return await node.invoke()
+    def execute(self, work: Coroutine[Any, Any, Any], name: str) -> Awaitable[Any]:
+        return work
 
     def shutdown(self) -> list[str]:
         return []
 
 
 class ThreadPoolExecutionStrategy:
-    """Runs sync nodes in a thread pool owned by the session, with the caller's context."""
+    """Runs sync work in a thread pool owned by the session, with the caller's context."""
 
     name = "threads"
 
@@ -62,16 +65,18 @@ class ThreadPoolExecutionStrategy:
             self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="rt-node")
         return self._executor
 
-    async def execute(self, node: Node) -> Any:
+    async def execute(self, work: Callable[[], Any], name: str) -> Any:
         loop = asyncio.get_running_loop()
-        func = node.invoke_sync if isinstance(node, FunctionNode) else node.invoke
-        ctx = contextvars.copy_context()
-        future = loop.run_in_executor(self._pool(), ctx.run, func)
-        self._running[future] = node.name()
+        # A copy of the caller's context: the node sees its session, frame and context.
+        future = loop.run_in_executor(self._pool(), contextvars.copy_context().run, work)
+        self._running[future] = name
         try:
-            return await future
+            result = await future
         finally:
             self._running.pop(future, None)
+        if inspect.isawaitable(result):  # a sync function that returned a coroutine
+            result = await result
+        return result
 
     def running(self) -> list[str]:
         return list(self._running.values())
@@ -90,21 +95,19 @@ class ThreadPoolExecutionStrategy:
 
 
 class Coordinator:
-    """Picks the strategy for each node: the loop for async work, threads for sync work."""
+    """Sends each piece of work to its strategy: coroutines to the loop, callables to threads."""
 
     def __init__(self, max_workers: int = 32) -> None:
         self.async_strategy = AsyncioExecutionStrategy()
         self.thread_strategy = ThreadPoolExecutionStrategy(max_workers)
-        self._sync_cache: dict[type, bool] = {}
 
-    def execute(self, node: Node):
-        """Return the awaitable that runs ``node``."""
-        cls = type(node)
-        is_sync = self._sync_cache.get(cls)
-        if is_sync is None:
-            is_sync = self._sync_cache[cls] = node.is_sync()
-        strategy = self.thread_strategy if is_sync else self.async_strategy
-        return strategy.execute(node)
+    def execute(self, work: Work, name: str) -> Awaitable[Any]:
+        """The awaitable that runs ``work`` (what ``Node.prepare`` returned)."""
+        if type(work) is CoroutineType:
+            return self.async_strategy.execute(work, name)
+        if inspect.isawaitable(work):
+            return work  # type: ignore[return-value]
+        return self.thread_strategy.execute(work, name)  # type: ignore[arg-type]
 
     def running_threads(self) -> list[str]:
         return self.thread_strategy.running()

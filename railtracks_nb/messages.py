@@ -2,6 +2,8 @@
 
 They are slotted dataclasses rather than pydantic models because one is made
 for every node start and finish: validation would cost more than the node.
+They are not ``frozen`` for the same reason (a frozen dataclass pays an
+``object.__setattr__`` per field); treat them as read-only all the same.
 ``to_json()`` gives a JSON-compatible dict for widgets and logs.
 """
 
@@ -14,7 +16,7 @@ from .serialization import error_to_json, to_jsonable
 from .state import Stamp
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RTMessage:
     """Base of every message: which session, and when (the stamp)."""
 
@@ -38,7 +40,7 @@ class RTMessage:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestCreation(RTMessage):
     """A node was called: a new request from ``parent_node_id`` to ``node_id``."""
 
@@ -53,7 +55,7 @@ class RequestCreation(RTMessage):
     kwargs: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestSuccess(RTMessage):
     """A node returned ``result``."""
 
@@ -65,7 +67,7 @@ class RequestSuccess(RTMessage):
     latency: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestFailure(RTMessage):
     """A node raised ``error`` (or was cancelled: ``error`` is then a ``CancelledError``)."""
 
@@ -77,7 +79,7 @@ class RequestFailure(RTMessage):
     latency: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FatalFailure(RTMessage):
     """A run was ended by ``error``: a node failure with ``end_on_error=True``, or a timeout."""
 
@@ -85,7 +87,7 @@ class FatalFailure(RTMessage):
     error: BaseException
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Broadcast(RTMessage):
     """A message sent with ``rt.broadcast`` from node ``node_id`` (``None``: outside a node)."""
 
@@ -93,7 +95,7 @@ class Broadcast(RTMessage):
     node_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SessionStateChanged(RTMessage):
     """The session's lifecycle state went from ``old`` to ``new`` (values of ``SessionState``)."""
 
@@ -101,7 +103,7 @@ class SessionStateChanged(RTMessage):
     new: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunStarted(RTMessage):
     """A top-level request started run ``run_id`` with entry node ``name``."""
 
@@ -109,7 +111,7 @@ class RunStarted(RTMessage):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunFinished(RTMessage):
     """Run ``run_id`` ended with ``status`` (``Completed`` or ``Failed``)."""
 

@@ -12,12 +12,14 @@ import functools
 import inspect
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, Literal, TypeVar, Union
 
 from .exceptions import NodeCreationError, NodeInvocationError
 
 NodeKind = Literal["Tool", "Agent", "Other"]
+#: What a node call runs: a coroutine, or a callable for a worker thread.
+Work = Union[Coroutine[Any, Any, Any], Callable[[], Any]]
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["FunctionNode", "Node", "function_node", "resolve_node_type"]
@@ -45,22 +47,32 @@ class Node(ABC):
     def invoke(self) -> Any:
         """Do the node's work and return its result (``async def`` recommended)."""
 
-    # -- engine hooks ------------------------------------------------------------
+    # -- engine hook -------------------------------------------------------------
     @classmethod
-    def prepare(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
-        """Build the instance ``rt.call`` will run, or raise a clear error."""
+    def prepare(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Work:
+        """What ``rt.call`` will run: a coroutine (awaited on the loop) or, for a
+        sync ``invoke``, a zero-argument callable (run in a worker thread).
+
+        Raises a clear error when the arguments do not fit the node, before
+        anything runs or is recorded.
+        """
         try:
-            return cls(*args, **kwargs)
+            node = cls(*args, **kwargs)
         except TypeError as exc:
             raise NodeCreationError(f"Could not create node {cls.name()!r}: {exc}") from exc
+        if _has_sync_invoke(cls):
+            return node.invoke
+        return node.invoke()
 
-    def is_sync(self) -> bool:
-        """Whether ``invoke`` is a plain function that must run in a worker thread."""
-        return not inspect.iscoroutinefunction(type(self).invoke)
 
-    def details(self) -> dict[str, Any]:
-        """Extra debug details saved under ``details.internals`` (Agent nodes add LLM traces)."""
-        return {}
+_sync_invoke: dict[type, bool] = {}
+
+
+def _has_sync_invoke(cls: type[Node]) -> bool:
+    known = _sync_invoke.get(cls)
+    if known is None:
+        known = _sync_invoke[cls] = not inspect.iscoroutinefunction(cls.invoke)
+    return known
 
 
 class FunctionNode(Node):
@@ -71,10 +83,6 @@ class FunctionNode(Node):
     _signature: ClassVar[inspect.Signature | None]
     _name: ClassVar[str]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.args = args
-        self.kwargs = kwargs
-
     @classmethod
     def name(cls) -> str:
         return cls._name
@@ -83,26 +91,45 @@ class FunctionNode(Node):
     def type(cls) -> NodeKind:
         return "Tool"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+    async def invoke(self) -> Any:
+        """Run the function here (the engine itself runs sync functions in threads)."""
+        result = self._func(*self.args, **self.kwargs)
+        return await result if inspect.isawaitable(result) else result
+
     @classmethod
-    def prepare(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+    def prepare(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Work:
+        if cls._func_is_async:
+            # Calling an async function only binds its arguments: the body runs when
+            # awaited. So a TypeError here is always a bad-arguments error, found
+            # for free instead of by a Signature.bind on every call.
+            try:
+                return cls._func(*args, **kwargs)
+            except TypeError as exc:
+                raise cls._bad_arguments(args, kwargs, exc) from None
+        if cls._signature is not None:
+            try:
+                cls._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise cls._bad_arguments(args, kwargs, exc) from None
+        return functools.partial(cls._func, *args, **kwargs)
+
+    @classmethod
+    def _bad_arguments(
+        cls, args: tuple[Any, ...], kwargs: dict[str, Any], exc: TypeError
+    ) -> NodeInvocationError:
         sig = cls._signature
+        reason = str(exc)
         if sig is not None:
             try:
                 sig.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise NodeInvocationError(
-                    f"Bad arguments for node {cls._name!r}{sig}: {exc}"
-                ) from None
-        return cls(*args, **kwargs)
-
-    def is_sync(self) -> bool:
-        return not self._func_is_async
-
-    async def invoke(self) -> Any:  # used for async functions
-        return await self._func(*self.args, **self.kwargs)
-
-    def invoke_sync(self) -> Any:  # used for sync functions, in a worker thread
-        return self._func(*self.args, **self.kwargs)
+            except TypeError as bind_error:
+                reason = str(bind_error)
+        shown = f"{cls._name}{sig}" if sig is not None else cls._name
+        return NodeInvocationError(f"Bad arguments for node {cls._name!r} ({shown}): {reason}")
 
 
 def _is_async_callable(func: Callable[..., Any]) -> bool:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .state import Run
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Frame:
     """The node a piece of code runs inside: its session, run, id and name."""
 

@@ -28,9 +28,13 @@ NodeType = Literal["Tool", "Agent", "Other"]
 EXTRAS_KEY = "railtracks_nb"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stamp:
-    """One step of a session: its order, its wall-clock time and what happened."""
+    """One step of a session: its order, its wall-clock time and what happened.
+
+    Read-only by convention (not ``frozen``: two are made per node call, and a
+    frozen dataclass costs three times as much to build).
+    """
 
     step: int
     time: float

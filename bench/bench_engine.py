@@ -1,0 +1,145 @@
+"""Engine overhead, side by side with bare asyncio and (when importable) Railtracks.
+
+    python bench/bench_engine.py            # sizes 1,000 / 10,000 / 100,000
+    python bench/bench_engine.py --quick    # 100 / 1,000 (a smoke run)
+    python bench/bench_engine.py --json out.json
+
+Workloads, each inside one session (one run), with a trivial async leaf node:
+
+* sequential: one node awaits ``rt.call(leaf, i)`` N times, one after the other;
+  bare asyncio awaits ``asyncio.create_task(leaf(i))`` N times.
+* fan-out: one node gathers N ``rt.call(leaf, i)``; bare asyncio gathers N
+  ``create_task(leaf(i))``.
+
+Reported: microseconds per call (best of ``--repeat`` runs), and the ratio to
+bare asyncio. Railtracks runs the same workload when ``import railtracks``
+works in this interpreter; its sizes are capped (``--railtracks-max``) because
+its fan-out cost grows with the fan-out.
+Import time is measured in fresh interpreters (median of 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import railtracks_nb as rtnb  # noqa: E402
+
+# -- workloads ------------------------------------------------------------------------
+
+
+async def bare_leaf(i: int) -> int:
+    return i
+
+
+async def bare_sequential(n: int) -> None:
+    for i in range(n):
+        await asyncio.create_task(bare_leaf(i))
+
+
+async def bare_fanout(n: int) -> None:
+    await asyncio.gather(*(asyncio.create_task(bare_leaf(i)) for i in range(n)))
+
+
+def make_engine(rt) -> dict[str, Callable[[int], Awaitable[None]]]:
+    """The same two workloads written against a Railtracks-compatible module ``rt``."""
+
+    @rt.function_node
+    async def leaf(i: int) -> int:
+        return i
+
+    @rt.function_node
+    async def sequential(n: int) -> None:
+        for i in range(n):
+            await rt.call(leaf, i)
+
+    @rt.function_node
+    async def fanout(n: int) -> None:
+        await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
+
+    def runner(entry):
+        async def run(n: int) -> None:
+            with rt.Session(save_state=False, logging_setting="NONE", timeout=3600):
+                await rt.call(entry, n)
+
+        return run
+
+    return {"sequential": runner(sequential), "fan-out": runner(fanout)}
+
+
+def timed(fn: Callable[[int], Awaitable[None]], n: int, repeat: int) -> float:
+    """Best wall time over ``repeat`` runs, each in a fresh event loop, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        asyncio.run(fn(n))
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def import_time(module: str, runs: int = 5) -> float:
+    code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if out.returncode != 0:
+            return float("nan")
+        samples.append(float(out.stdout.strip()))
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--railtracks-max", type=int, default=1_000)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    sizes = [100, 1_000] if args.quick else [1_000, 10_000, 100_000]
+
+    engines: dict[str, dict[str, Callable[[int], Awaitable[None]]]] = {
+        "railtracks_nb": make_engine(rtnb),
+    }
+    try:
+        import railtracks  # type: ignore[import-not-found]
+
+        engines["railtracks " + getattr(railtracks, "__version__", "")] = make_engine(railtracks)
+    except Exception:  # not installed (or broken): leave it out, say so
+        print("(railtracks is not importable here: its columns are left out)\n")
+
+    results: list[dict[str, object]] = []
+    print(f"{'workload':<11} {'calls':>8} {'engine':<20} {'us/call':>9} {'x asyncio':>10}")
+    for workload, bare in (("sequential", bare_sequential), ("fan-out", bare_fanout)):
+        for n in sizes:
+            base = timed(bare, n, args.repeat) / n * 1e6
+            rows = [("bare asyncio", base)]
+            for name, fns in engines.items():
+                if name != "railtracks_nb" and n > args.railtracks_max:
+                    continue
+                rows.append((name, timed(fns[workload], n, args.repeat) / n * 1e6))
+            for name, us in rows:
+                print(f"{workload:<11} {n:>8,} {name:<20} {us:>9.1f} {us / base:>10.2f}")
+                results.append(
+                    {"workload": workload, "calls": n, "engine": name, "us_per_call": us,
+                     "ratio_to_asyncio": us / base}
+                )
+    imp = import_time("railtracks_nb")
+    print(f"\nimport railtracks_nb: {imp * 1000:.0f} ms (median of 5 fresh interpreters)")
+    results.append({"workload": "import", "engine": "railtracks_nb", "seconds": imp})
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
