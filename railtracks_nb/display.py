@@ -161,9 +161,37 @@ def _build_forest(payload: dict[str, Any]) -> list[_Node]:
             if source is not None and source is not target and target.identifier not in has_parent:
                 source.children.append(target)
                 has_parent.add(target.identifier)
-        run_roots = [n for n in nodes.values() if n.identifier not in has_parent]
-        run_roots.sort(key=lambda n: n.first_step)
-        roots.extend(run_roots)
+        roots.extend(_as_tree(nodes, has_parent))
+    return roots
+
+
+def _as_tree(nodes: dict[str, _Node], has_parent: set[str]) -> list[_Node]:
+    """The roots of a run, with every node reachable exactly once.
+
+    A well-formed file is a forest already; a corrupt or hand-edited one may
+    have cycles (a -> b -> a). Those edges are dropped, and a cycle nobody
+    calls gets its earliest node as a root, so drawing always terminates.
+    """
+    by_step = sorted(nodes.values(), key=lambda n: n.first_step)
+    candidates = [n for n in by_step if n.identifier not in has_parent]
+    candidates += [n for n in by_step if n.identifier in has_parent]
+    seen: set[str] = set()
+    roots: list[_Node] = []
+    for root in candidates:
+        if root.identifier in seen:
+            continue
+        roots.append(root)
+        seen.add(root.identifier)
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            kept = []
+            for child in node.children:
+                if child.identifier not in seen:
+                    seen.add(child.identifier)
+                    kept.append(child)
+            node.children = kept
+            stack.extend(kept)
     return roots
 
 
