@@ -1,0 +1,413 @@
+"""Exports: ``rt.export(obj, path)`` writes a session in the format its suffix names.
+
+=============  ==============================================================
+``.json``      The payload in the Railtracks saved-state schema
+               (``shared/reference/railtracks_state_schema.json``), with our
+               optional ``railtracks_nb`` extras.
+``.graphml``   The call graph via networkx (one vertex per node, one edge per
+               caller → callee request). Values that GraphML cannot hold
+               (lists, dicts) are stored as JSON strings; ``None`` is left out.
+``.html``      A self-contained page: the dashboard widget's code, its CSS and
+               the data are inlined; it works offline from ``file://``.
+``.mmd``       A Mermaid flowchart (``flowchart LR``), labels escaped.
+``.dot``       A Graphviz digraph, labels escaped.
+=============  ==============================================================
+
+``obj`` may be a :class:`~railtracks_nb.Session` (live or finished), an
+:class:`~railtracks_nb.ExecutionInfo`, a loaded saved session, a
+:class:`~railtracks_nb.Flow` (its latest run), a payload ``dict``, or the path of
+a saved ``.json`` file. Every write is atomic: a temporary file in the target
+folder, then ``os.replace``, so a reader sees the old file or the new one.
+
+This module imports nothing heavy at import time (networkx only for GraphML).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+import tempfile
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "export",
+    "node_records",
+    "payload_of",
+    "to_dot",
+    "to_graphml_graph",
+    "to_html",
+    "to_mermaid",
+]
+
+#: The suffixes ``export`` understands, in the order the error message lists them.
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".json", ".graphml", ".html", ".mmd", ".dot")
+
+STATUS_COLORS = {"Open": "#f5b83d", "Completed": "#3fa66a", "Failed": "#d9534f"}
+
+_STATIC = Path(__file__).with_name("static")
+
+
+# -- what can be exported ------------------------------------------------------------
+def payload_of(obj: Any) -> dict[str, Any]:
+    """The Railtracks-schema payload of anything the widgets and exports accept.
+
+    Accepts a payload ``dict``, a ``str``/``Path`` of a saved session (read with
+    ``rt.load``), a ``Flow`` (its ``last_session``), or any object with a
+    ``to_payload()`` method (``Session``, ``ExecutionInfo``, ``SavedSession``).
+    Raises ``TypeError`` for anything else and ``ValueError`` for a flow that has
+    not run yet or a dict that is not a payload.
+    """
+    if isinstance(obj, dict):
+        if "runs" not in obj or not isinstance(obj["runs"], list):
+            raise ValueError(
+                "A payload dict needs a 'runs' list (the Railtracks saved-state format); "
+                f"got keys {sorted(obj)[:8]}"
+            )
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        from .persistence import load
+
+        return load(obj).to_payload()
+    if hasattr(obj, "last_session") and not hasattr(obj, "to_payload"):
+        session = obj.last_session
+        if session is None:
+            name = getattr(obj, "name", "?")
+            raise ValueError(f"Flow {name!r} has not been invoked yet: there is no session to show.")
+        return session.to_payload()
+    to_payload = getattr(obj, "to_payload", None)
+    if callable(to_payload):
+        payload = to_payload()
+        if not isinstance(payload, dict):
+            raise TypeError(f"{type(obj).__name__}.to_payload() returned {type(payload).__name__}, not a dict")
+        return payload
+    raise TypeError(
+        f"Cannot show or export a {type(obj).__name__}: expected a Session, ExecutionInfo, "
+        "loaded session, Flow, payload dict, or the path of a saved session."
+    )
+
+
+def _chain(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while snapshot is not None:
+        out.append(snapshot)
+        snapshot = snapshot.get("parent")
+    return out[::-1]
+
+
+def node_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """One flat record per node, in creation order, derived from ``payload``.
+
+    Keys: ``id``, ``name``, ``type``, ``status`` (of the request that created
+    the node), ``caller`` (the calling node's id, ``None`` for a run's entry
+    node), ``run_id``, ``run_name``, ``created`` / ``finished`` (epoch seconds;
+    ``finished`` is ``None`` while open), ``latency``, ``steps`` (every stamp
+    step of the node and its request), ``args``, ``kwargs``, ``output``,
+    ``error`` (``{type, message, traceback}`` when failed), ``depth``.
+    """
+    records: dict[str, dict[str, Any]] = {}
+    for run in payload.get("runs", []):
+        for node in run.get("nodes", []):
+            history = _chain(node)
+            internals = (history[-1].get("details") or {}).get("internals") or {}
+            latency = (internals.get("latency") or {}).get("total_time")
+            records[node["identifier"]] = {
+                "id": node["identifier"],
+                "name": str(history[-1].get("name", "")),
+                "type": str(history[-1].get("node_type", "Other")),
+                "status": "Open",
+                "caller": None,
+                "run_id": run.get("run_id"),
+                "run_name": run.get("name"),
+                "created": history[0]["stamp"]["time"],
+                "created_step": history[0]["stamp"]["step"],
+                "finished": None,
+                "latency": latency,
+                "steps": sorted({h["stamp"]["step"] for h in history}),
+                "args": [],
+                "kwargs": {},
+                "output": None,
+                "error": None,
+                "depth": 0,
+            }
+        for edge in run.get("edges", []):
+            snaps = _chain(edge)
+            rec = records.get(edge["target"])
+            if rec is None:  # an edge whose node is missing: keep it visible anyway
+                rec = records[edge["target"]] = {
+                    "id": edge["target"], "name": edge["target"], "type": "Other",
+                    "status": "Open", "caller": None, "run_id": run.get("run_id"),
+                    "run_name": run.get("name"), "created": snaps[0]["stamp"]["time"],
+                    "created_step": snaps[0]["stamp"]["step"], "finished": None,
+                    "latency": None, "steps": [], "args": [], "kwargs": {},
+                    "output": None, "error": None, "depth": 0,
+                }  # fmt: skip
+            details = edge.get("details") or {}
+            status = details.get("status") or "Open"
+            rec["status"] = status
+            rec["caller"] = edge.get("source")
+            rec["args"] = details.get("input_args") or []
+            rec["kwargs"] = details.get("input_kwargs") or {}
+            rec["steps"] = sorted(set(rec["steps"]) | {s["stamp"]["step"] for s in snaps})
+            if snaps[0]["stamp"]["step"] < rec["created_step"]:
+                rec["created"] = snaps[0]["stamp"]["time"]
+                rec["created_step"] = snaps[0]["stamp"]["step"]
+            if status != "Open":
+                rec["finished"] = snaps[-1]["stamp"]["time"]
+            if status == "Failed":
+                out = details.get("output")
+                rec["error"] = out if isinstance(out, dict) else {"type": "Error", "message": str(out)}
+            elif status == "Completed":
+                rec["output"] = details.get("output")
+    ordered = sorted(records.values(), key=lambda r: r["created_step"])
+    # Depths without recursion: callers are always created before their callees.
+    for rec in ordered:
+        caller = records.get(rec["caller"]) if rec["caller"] else None
+        rec["depth"] = caller["depth"] + 1 if caller is not None and caller is not rec else 0
+    return ordered
+
+
+def _title(payload: dict[str, Any]) -> str:
+    extras = payload.get("railtracks_nb") or {}
+    return str(
+        payload.get("session_name")
+        or extras.get("flow_name")
+        or payload.get("flow_name")
+        or payload.get("session_id")
+        or "session"
+    )
+
+
+def _duration(rec: dict[str, Any]) -> str:
+    if rec["finished"] is None:
+        return "running"
+    seconds = rec["latency"] if rec["latency"] is not None else rec["finished"] - rec["created"]
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+# -- formats ----------------------------------------------------------------------------
+def _mermaid_text(text: str) -> str:
+    # Inside a quoted Mermaid label, anything but plain characters is written as a
+    # numeric entity code (#60; for "<"): quotes, brackets, "#", ";", "%", HTML.
+    safe = " _.,:=+-/'!?@$*^~"
+    out = []
+    for ch in text.replace("\r", " ").replace("\n", " "):
+        plain = ch.isalnum() or ch in safe or (ord(ch) > 127 and ch.isprintable())
+        out.append(ch if plain else f"#{ord(ch)};")
+    return "".join(out)
+
+
+def to_mermaid(payload: dict[str, Any]) -> str:
+    """A Mermaid flowchart of the call tree: callers → callees, classes by status."""
+    records = node_records(payload)
+    ids = {r["id"]: f"n{i}" for i, r in enumerate(records)}
+    lines = [
+        "%% railtracks_nb session " + _mermaid_text(_title(payload)),
+        "flowchart LR",
+    ]
+    for rec in records:
+        label = f"{rec['name']} · {rec['type']} · {rec['status']} · {_duration(rec)}"
+        lines.append(f'    {ids[rec["id"]]}["{_mermaid_text(label)}"]:::{rec["status"].lower()}')
+    for rec in records:
+        if rec["caller"] in ids:
+            lines.append(f"    {ids[rec['caller']]} --> {ids[rec['id']]}")
+    for status, color in STATUS_COLORS.items():
+        text = "#1d1d1d" if status == "Open" else "#ffffff"
+        lines.append(f"    classDef {status.lower()} fill:{color},stroke:#333,color:{text}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_string(text: str) -> str:
+    # A DOT double-quoted string: escape backslash and quote; newlines become "\n".
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n") + '"'
+
+
+def to_dot(payload: dict[str, Any]) -> str:
+    """A Graphviz ``digraph`` of the call tree, boxes filled by status."""
+    records = node_records(payload)
+    ids = {r["id"]: f"n{i}" for i, r in enumerate(records)}
+    lines = [
+        f"digraph {_dot_string(_title(payload))} {{",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
+    ]
+    for rec in records:
+        label = f"{rec['name']}\n{rec['type']} · {rec['status']} · {_duration(rec)}"
+        color = STATUS_COLORS.get(rec["status"], "#cccccc")
+        lines.append(
+            f"  {ids[rec['id']]} [label={_dot_string(label)}, fillcolor={_dot_string(color)}, "
+            f"tooltip={_dot_string(rec['id'])}];"
+        )
+    for rec in records:
+        if rec["caller"] in ids:
+            lines.append(f"  {ids[rec['caller']]} -> {ids[rec['id']]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _graphml_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def to_graphml_graph(payload: dict[str, Any]) -> Any:
+    """A ``networkx.DiGraph`` of ``payload`` whose attributes GraphML can store.
+
+    Built by :func:`railtracks_nb.graph.payload_to_networkx`; non-scalar
+    attributes become JSON strings, ``None`` attributes are dropped.
+    """
+    from .graph import payload_to_networkx
+
+    graph = payload_to_networkx(payload)
+    for attrs in [graph.graph, *(a for _, a in graph.nodes(data=True)), *(a for *_, a in graph.edges(data=True))]:
+        for key in list(attrs):
+            value = _graphml_value(attrs[key])
+            if value is None:
+                del attrs[key]
+            else:
+                attrs[key] = value
+    return graph
+
+
+def _script_safe_json(payload: dict[str, Any]) -> str:
+    # Inside <script>, "<" could close the element ("</script>") or open a comment;
+    # "\u003c" is the same character to JSON.parse and inert to the HTML parser.
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def to_html(payload: dict[str, Any], *, view: str = "dashboard", height: int = 640) -> str:
+    """A self-contained HTML page showing ``payload`` in the dashboard (or one view).
+
+    The widget bundle, its CSS and the data are inlined: no network, no CDN, and
+    it opens from ``file://``.
+    """
+    if view not in ("dashboard", "graph", "timeline", "state"):
+        raise ValueError(f"Unknown view {view!r}: use 'dashboard', 'graph', 'timeline' or 'state'")
+    script = (_STATIC / "standalone.js").read_text(encoding="utf-8")
+    css = (_STATIC / "widget.css").read_text(encoding="utf-8")
+    # The bundle is code, not data: "</script" can only occur in its string literals,
+    # where "<\/script" means the same thing.
+    script = script.replace("</script", "<\\/script")
+    title = html.escape(f"{_title(payload)} · railtracks_nb")
+    options = json.dumps({"view": view, "height": int(height)})
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="railtracks_nb">
+<title>{title}</title>
+<style>
+body {{ margin: 12px; background: #fff; }}
+{css}
+</style>
+</head>
+<body>
+<div id="railtracks-app"></div>
+<script type="application/json" id="railtracks-data">{_script_safe_json(payload)}</script>
+<script>{script}</script>
+<script>
+(function () {{
+  var data = JSON.parse(document.getElementById("railtracks-data").textContent);
+  RailtracksWidgets.mount(document.getElementById("railtracks-app"), data, {options});
+  window.__railtracksReady = performance.now();
+}})();
+</script>
+</body>
+</html>
+"""
+
+
+# -- writing ----------------------------------------------------------------------------
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        # mkstemp makes the file private (0600); an export is an ordinary file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:  # including KeyboardInterrupt: never leave the temp file behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_text(text: str) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    return write
+
+
+def export(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``obj`` to ``path`` in the format named by its suffix; returns the path.
+
+    Suffixes: ``.json``, ``.graphml``, ``.html``, ``.mmd``, ``.dot`` (case
+    insensitive). Anything else raises ``ValueError`` naming the suffix and the
+    supported ones, before anything is written. ``obj`` is anything
+    :func:`payload_of` accepts.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = repr(suffix) if suffix else "no suffix"
+        raise ValueError(
+            f"Cannot export to {str(target)!r}: {shown} is not a supported format; "
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    payload = payload_of(obj)
+    if suffix == ".json":
+        text = json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=False, default=str)
+        _atomic_write(target, _write_text(text + "\n"))
+    elif suffix == ".graphml":
+        import networkx as nx
+
+        graph = to_graphml_graph(payload)
+        _atomic_write(target, lambda tmp: nx.write_graphml(graph, tmp, encoding="utf-8"))
+    elif suffix == ".html":
+        _atomic_write(target, _write_text(to_html(payload)))
+    elif suffix == ".mmd":
+        _atomic_write(target, _write_text(to_mermaid(payload)))
+    else:
+        _atomic_write(target, _write_text(to_dot(payload)))
+    return target
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`export`.
+
+    ``rt.export`` is served lazily from this module, whose name is also
+    ``export``: once ``railtracks_nb.export`` is imported (by ``rt.show``, say),
+    the import system binds the *module* to ``rt.export``. Making the module
+    callable keeps ``rt.export(obj, path)`` working whichever comes first.
+    """
+
+    def __call__(self, obj: Any, path: str | os.PathLike[str]) -> Path:
+        return export(obj, path)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,67 @@
+// The host of the exported .html page: a tiny stand-in for the anywidget
+// model API (get/set/on/off/send/save_changes) so the page runs the very same
+// widget code offline, with the data inlined and no kernel.
+
+import widget from "./widget";
+
+type Handler = (...args: any[]) => void;
+
+export class LocalModel {
+  private state: Record<string, unknown>;
+  private handlers = new Map<string, Set<Handler>>();
+
+  constructor(state: Record<string, unknown>) {
+    this.state = { ...state };
+  }
+
+  get(name: string): any {
+    return this.state[name];
+  }
+
+  set(name: string, value: unknown): void {
+    if (this.state[name] === value) return;
+    this.state[name] = value;
+    this.emit(`change:${name}`, value);
+  }
+
+  save_changes(): void {}
+
+  send(_content: unknown): void {}
+
+  on(event: string, cb: Handler): void {
+    let set = this.handlers.get(event);
+    if (!set) this.handlers.set(event, (set = new Set()));
+    set.add(cb);
+  }
+
+  off(event?: string | null, cb?: Handler | null): void {
+    if (!event) this.handlers.clear();
+    else if (!cb) this.handlers.delete(event);
+    else this.handlers.get(event)?.delete(cb);
+  }
+
+  emit(event: string, ...args: unknown[]): void {
+    for (const cb of this.handlers.get(event) ?? []) cb(...args);
+  }
+}
+
+export interface MountOptions {
+  view?: "graph" | "timeline" | "state" | "dashboard";
+  height?: number;
+}
+
+/** Render the widget for `payload` into `el`; returns the model and a cleanup function. */
+export function mount(el: HTMLElement, payload: unknown, opts: MountOptions = {}) {
+  const model = new LocalModel({
+    data: payload,
+    payload_seq: 0,
+    view: opts.view ?? "dashboard",
+    height: opts.height ?? 620,
+    step: null,
+    selected: null,
+    live: false,
+  });
+  widget.initialize({ model });
+  const cleanup = widget.render({ model, el });
+  return { model, cleanup };
+}

@@ -1,0 +1,505 @@
+// The client-side data model: the session payload (Railtracks saved-state
+// schema, plus our optional `railtracks_nb` extras), merged from an initial
+// snapshot and incremental deltas, and an index derived from it that every
+// view reads. Replay is a pure function of (index, step): nothing is asked of
+// the kernel once the data is here.
+
+export type Status = "Open" | "Completed" | "Failed";
+export const STATUSES: Status[] = ["Open", "Completed", "Failed"];
+
+export interface Stamp {
+  step: number;
+  time: number;
+  identifier: string;
+}
+
+export interface NodeJSON {
+  identifier: string;
+  node_type: string;
+  name: string;
+  stamp: Stamp;
+  details?: { internals?: Record<string, any> | null } | null;
+  parent?: NodeJSON | null;
+}
+
+export interface EdgeJSON {
+  identifier: string;
+  source: string | null;
+  target: string;
+  stamp: Stamp;
+  details: {
+    input_args?: unknown[];
+    input_kwargs?: Record<string, unknown>;
+    status?: Status;
+    output?: unknown;
+  };
+  parent?: EdgeJSON | null;
+}
+
+export interface RunHeader {
+  run_id: string;
+  name: string;
+  status: Status;
+  start_time: number;
+  end_time: number | null;
+  session_id?: string;
+}
+
+export interface RunJSON extends RunHeader {
+  nodes: NodeJSON[];
+  edges: EdgeJSON[];
+  steps: Stamp[];
+}
+
+export interface ErrorEntry {
+  node_id?: string | null;
+  node_name?: string | null;
+  type?: string;
+  message?: string;
+  step?: number;
+  time?: number;
+}
+
+export interface Extras {
+  state?: string;
+  state_history?: { old: string; new: string; step?: number; time?: number }[];
+  timeout?: number | null;
+  context?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+  errors?: ErrorEntry[];
+  error_count?: number;
+  status?: string;
+  flow_name?: string | null;
+  parent_id?: string | null;
+  metadata?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface Payload {
+  session_id: string;
+  session_name: string | null;
+  start_time: number;
+  end_time: number | null;
+  runs: RunJSON[];
+  flow_name?: string | null;
+  flow_id?: string | null;
+  railtracks_nb?: Extras;
+}
+
+/** A live update from the kernel (see `railtracks_nb/widgets.py`, `_LiveFeed`). */
+export interface Delta {
+  type: "delta";
+  seq: number;
+  session?: Partial<Payload>;
+  runs?: RunHeader[];
+  nodes?: [string, NodeJSON][];
+  edges?: [string, EdgeJSON][];
+  steps?: [string, Stamp[]][];
+  extras?: Extras;
+}
+
+export interface EdgeSnap {
+  step: number;
+  time: number;
+  status: Status;
+  output: unknown;
+  label: string;
+}
+
+/** One node of the call tree, with its whole history (for replay). */
+export interface NodeRec {
+  id: string;
+  name: string;
+  type: string;
+  runId: string;
+  runName: string;
+  callerId: string | null;
+  edgeId: string | null;
+  /** Node snapshots' stamps, oldest first. */
+  nodeStamps: Stamp[];
+  /** Snapshots of the request that created the node, oldest first. */
+  edgeSnaps: EdgeSnap[];
+  createdStep: number;
+  createdTime: number;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  latency: number | null;
+  internals: Record<string, any>;
+  children: NodeRec[];
+  depth: number;
+}
+
+export interface Index {
+  nodes: Map<string, NodeRec>;
+  /** Nodes with no known caller (each run's entry node), in creation order. */
+  roots: NodeRec[];
+  /** Every stamp of the session, one per step, in step order. */
+  steps: Stamp[];
+  startTime: number;
+  lastTime: number;
+}
+
+interface RunStore {
+  header: RunHeader;
+  nodes: Map<string, NodeJSON>;
+  edges: Map<string, EdgeJSON>;
+  steps: Map<number, Stamp>;
+}
+
+function chain<T extends { parent?: T | null }>(snap: T): T[] {
+  const out: T[] = [];
+  let cur: T | null | undefined = snap;
+  while (cur) {
+    out.push(cur);
+    cur = cur.parent;
+  }
+  return out.reverse();
+}
+
+function byStep(a: { step: number }, b: { step: number }): number {
+  return a.step - b.step;
+}
+
+type Listener = () => void;
+
+export class Store {
+  meta: Omit<Payload, "runs" | "railtracks_nb"> = {
+    session_id: "",
+    session_name: null,
+    start_time: 0,
+    end_time: null,
+  };
+  extras: Extras = {};
+  /** The sequence number of the last delta applied (0: none). */
+  seq = 0;
+  version = 0;
+  private runs = new Map<string, RunStore>();
+  private cached: Index | null = null;
+  private cachedVersion = -1;
+  private listeners = new Set<Listener>();
+
+  constructor(payload?: Payload | null) {
+    if (payload) this.reset(payload);
+  }
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    this.version += 1;
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Replace everything with `payload` (a full snapshot). */
+  reset(payload: Payload | null | undefined, seq = 0): void {
+    this.runs.clear();
+    this.extras = {};
+    this.seq = seq;
+    const p = (payload ?? {}) as Partial<Payload>;
+    const { runs, railtracks_nb, ...meta } = p;
+    this.meta = {
+      session_id: "",
+      session_name: null,
+      start_time: 0,
+      end_time: null,
+      ...meta,
+    } as Store["meta"];
+    this.extras = { ...(railtracks_nb ?? {}) };
+    for (const run of runs ?? []) {
+      const { nodes, edges, steps, ...header } = run;
+      const rs = this.run(header as RunHeader);
+      for (const n of nodes ?? []) rs.nodes.set(n.identifier, n);
+      for (const e of edges ?? []) rs.edges.set(e.identifier, e);
+      for (const s of steps ?? []) rs.steps.set(s.step, s);
+    }
+    this.changed();
+  }
+
+  private run(header: RunHeader): RunStore {
+    let rs = this.runs.get(header.run_id);
+    if (!rs) {
+      rs = { header: { ...header }, nodes: new Map(), edges: new Map(), steps: new Map() };
+      this.runs.set(header.run_id, rs);
+    } else {
+      Object.assign(rs.header, header);
+    }
+    return rs;
+  }
+
+  private runFor(runId: string): RunStore {
+    return (
+      this.runs.get(runId) ??
+      this.run({ run_id: runId, name: "", status: "Open", start_time: 0, end_time: null })
+    );
+  }
+
+  /** Merge one live update. Deltas already covered by a snapshot are skipped. */
+  applyDelta(delta: Delta): void {
+    if (delta.seq && delta.seq <= this.seq) return;
+    if (delta.session) Object.assign(this.meta, delta.session);
+    for (const header of delta.runs ?? []) this.run(header);
+    for (const [runId, node] of delta.nodes ?? []) this.runFor(runId).nodes.set(node.identifier, node);
+    for (const [runId, edge] of delta.edges ?? []) this.runFor(runId).edges.set(edge.identifier, edge);
+    for (const [runId, stamps] of delta.steps ?? []) {
+      const rs = this.runFor(runId);
+      for (const s of stamps) rs.steps.set(s.step, s);
+    }
+    if (delta.extras) this.extras = { ...this.extras, ...delta.extras };
+    if (delta.seq) this.seq = delta.seq;
+    this.changed();
+  }
+
+  /** Handle a custom message from the kernel. Returns whether it was ours. */
+  handleMessage(msg: any): boolean {
+    if (!msg || typeof msg !== "object") return false;
+    if (msg.type === "delta") {
+      this.applyDelta(msg as Delta);
+      return true;
+    }
+    if (msg.type === "reset") {
+      this.reset(msg.payload as Payload, msg.seq ?? 0);
+      return true;
+    }
+    return false;
+  }
+
+  /** The merged payload, in the Railtracks schema (what "Download JSON" saves). */
+  toPayload(): Payload {
+    const runs: RunJSON[] = [];
+    for (const rs of this.runs.values()) {
+      runs.push({
+        ...rs.header,
+        nodes: [...rs.nodes.values()],
+        edges: [...rs.edges.values()],
+        steps: [...rs.steps.values()].sort(byStep),
+      });
+    }
+    const out: Payload = { ...(this.meta as Payload), runs };
+    if (Object.keys(this.extras).length) out.railtracks_nb = this.extras;
+    return out;
+  }
+
+  runHeaders(): RunHeader[] {
+    return [...this.runs.values()].map((r) => r.header);
+  }
+
+  get title(): string {
+    return (
+      this.meta.session_name ||
+      (this.extras.flow_name as string | undefined) ||
+      (this.meta.flow_name as string | undefined) ||
+      this.meta.session_id ||
+      "session"
+    );
+  }
+
+  /** The derived call tree (cached until the data changes). */
+  index(): Index {
+    if (this.cached && this.cachedVersion === this.version) return this.cached;
+    this.cached = this.build();
+    this.cachedVersion = this.version;
+    return this.cached;
+  }
+
+  private build(): Index {
+    const nodes = new Map<string, NodeRec>();
+    const stepMap = new Map<number, Stamp>();
+    const addStep = (s: Stamp | undefined) => {
+      if (s && typeof s.step === "number" && !stepMap.has(s.step)) stepMap.set(s.step, s);
+    };
+    for (const rs of this.runs.values()) {
+      for (const s of rs.steps.values()) addStep(s);
+      for (const node of rs.nodes.values()) {
+        const history = chain(node);
+        const first = history[0];
+        const latest = history[history.length - 1];
+        const internals = (latest.details?.internals ?? {}) as Record<string, any>;
+        const latency = internals?.latency?.total_time;
+        for (const h of history) addStep(h.stamp);
+        nodes.set(node.identifier, {
+          id: node.identifier,
+          name: String(latest.name ?? ""),
+          type: String(latest.node_type ?? "Other"),
+          runId: rs.header.run_id,
+          runName: rs.header.name,
+          callerId: null,
+          edgeId: null,
+          nodeStamps: history.map((h) => h.stamp).sort(byStep),
+          edgeSnaps: [],
+          createdStep: first.stamp.step,
+          createdTime: first.stamp.time,
+          args: [],
+          kwargs: {},
+          latency: typeof latency === "number" ? latency : null,
+          internals: internals ?? {},
+          children: [],
+          depth: 0,
+        });
+      }
+    }
+    // Edges second: a live delta may carry an edge before its callee's node.
+    const edgesInOrder: { edge: EdgeJSON; first: EdgeJSON; snaps: EdgeJSON[] }[] = [];
+    for (const rs of this.runs.values()) {
+      for (const edge of rs.edges.values()) {
+        const snaps = chain(edge);
+        for (const s of snaps) addStep(s.stamp);
+        let rec = nodes.get(edge.target);
+        if (!rec) {
+          rec = {
+            id: edge.target,
+            name: edge.target,
+            type: "Other",
+            runId: rs.header.run_id,
+            runName: rs.header.name,
+            callerId: null,
+            edgeId: null,
+            nodeStamps: [snaps[0].stamp],
+            edgeSnaps: [],
+            createdStep: snaps[0].stamp.step,
+            createdTime: snaps[0].stamp.time,
+            args: [],
+            kwargs: {},
+            latency: null,
+            internals: {},
+            children: [],
+            depth: 0,
+          };
+          nodes.set(edge.target, rec);
+        }
+        rec.edgeId = edge.identifier;
+        rec.callerId = edge.source ?? null;
+        rec.args = edge.details?.input_args ?? [];
+        rec.kwargs = edge.details?.input_kwargs ?? {};
+        rec.edgeSnaps = snaps
+          .map((s) => ({
+            step: s.stamp.step,
+            time: s.stamp.time,
+            status: (s.details?.status ?? "Open") as Status,
+            output: s.details?.output,
+            label: s.stamp.identifier,
+          }))
+          .sort(byStep);
+        // A node is created no later than the request that created it.
+        if (snaps[0].stamp.step < rec.createdStep) {
+          rec.createdStep = snaps[0].stamp.step;
+          rec.createdTime = snaps[0].stamp.time;
+        }
+        edgesInOrder.push({ edge, first: snaps[0], snaps });
+      }
+    }
+    const roots: NodeRec[] = [];
+    for (const rec of nodes.values()) {
+      const caller = rec.callerId ? nodes.get(rec.callerId) : undefined;
+      if (caller && caller !== rec) caller.children.push(rec);
+      else roots.push(rec);
+    }
+    const byCreation = (a: NodeRec, b: NodeRec) => a.createdStep - b.createdStep;
+    roots.sort(byCreation);
+    // Depths, iteratively: call trees can be far deeper than the JS stack.
+    const stack: NodeRec[] = [...roots];
+    const seen = new Set<NodeRec>();
+    while (stack.length) {
+      const rec = stack.pop()!;
+      if (seen.has(rec)) continue;
+      seen.add(rec);
+      rec.children.sort(byCreation);
+      for (const child of rec.children) {
+        child.depth = rec.depth + 1;
+        stack.push(child);
+      }
+    }
+    const steps = [...stepMap.values()].sort(byStep);
+    const startTime =
+      Number.isFinite(this.meta.start_time) && this.meta.start_time > 0
+        ? Math.min(this.meta.start_time, steps[0]?.time ?? Infinity)
+        : (steps[0]?.time ?? 0);
+    const lastTime = Math.max(steps[steps.length - 1]?.time ?? startTime, startTime);
+    return { nodes, roots, steps, startTime, lastTime };
+  }
+}
+
+// -- replay: what a node looks like at a given step (null: the latest) --------
+
+export function visibleAt(rec: NodeRec, step: number | null): boolean {
+  return step === null || rec.createdStep <= step;
+}
+
+/** The snapshot of the node's request that is current at `step`. */
+export function edgeSnapAt(rec: NodeRec, step: number | null): EdgeSnap | null {
+  const snaps = rec.edgeSnaps;
+  if (step === null) return snaps.length ? snaps[snaps.length - 1] : null;
+  for (let i = snaps.length - 1; i >= 0; i--) if (snaps[i].step <= step) return snaps[i];
+  return null;
+}
+
+export function statusAt(rec: NodeRec, step: number | null): Status {
+  return edgeSnapAt(rec, step)?.status ?? "Open";
+}
+
+/** When the node finished (epoch seconds), or null if it is still open at `step`. */
+export function finishedAt(rec: NodeRec, step: number | null): number | null {
+  const snap = edgeSnapAt(rec, step);
+  if (!snap || snap.status === "Open") return null;
+  return snap.time;
+}
+
+export function stampsAt(rec: NodeRec, step: number | null): Stamp[] {
+  const all = new Map<number, Stamp>();
+  for (const s of rec.nodeStamps) all.set(s.step, s);
+  for (const s of rec.edgeSnaps) all.set(s.step, { step: s.step, time: s.time, identifier: s.label });
+  return [...all.values()].filter((s) => step === null || s.step <= step).sort(byStep);
+}
+
+/** The time of the latest stamp at or before `step` (the "now" of a replay). */
+export function timeAt(index: Index, step: number | null): number {
+  if (step === null) return index.lastTime;
+  let t = index.startTime;
+  for (const s of index.steps) {
+    if (s.step > step) break;
+    t = s.time;
+  }
+  return t;
+}
+
+export interface Counts {
+  Open: number;
+  Completed: number;
+  Failed: number;
+  total: number;
+}
+
+export function countsAt(index: Index, step: number | null): Counts {
+  const c: Counts = { Open: 0, Completed: 0, Failed: 0, total: 0 };
+  for (const rec of index.nodes.values()) {
+    if (!visibleAt(rec, step)) continue;
+    c[statusAt(rec, step)] += 1;
+    c.total += 1;
+  }
+  return c;
+}
+
+/** Every visible node in depth-first call order (parents before children). */
+export function dfsOrder(index: Index, step: number | null): NodeRec[] {
+  const out: NodeRec[] = [];
+  const stack: NodeRec[] = [];
+  for (let i = index.roots.length - 1; i >= 0; i--) stack.push(index.roots[i]);
+  const seen = new Set<NodeRec>();
+  while (stack.length) {
+    const rec = stack.pop()!;
+    if (seen.has(rec) || !visibleAt(rec, step)) continue;
+    seen.add(rec);
+    out.push(rec);
+    for (let i = rec.children.length - 1; i >= 0; i--) stack.push(rec.children[i]);
+  }
+  return out;
+}
+
+export const STATUS_COLORS: Record<string, string> = {
+  Open: "#f5b83d",
+  Completed: "#3fa66a",
+  Failed: "#d9534f",
+  Session: "#7a8699",
+  More: "#9b8ec4",
+};
