@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test job, on a fresh machine or a used one: set up, check, test.
+#   bash scripts/test.sh            # everything CI runs
+#   bash scripts/test.sh -k flow    # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ -f scripts/ci_widgets.sh ]; then
+  # Debian chromium for the browser tests, npm ci, and the committed-bundle check.
+  bash scripts/ci_widgets.sh
+fi
+.venv/bin/ruff check railtracks_nb tests bench
+.venv/bin/python -m pytest tests "$@"
