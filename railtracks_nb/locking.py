@@ -12,13 +12,15 @@ The lock is advisory (it only excludes other users of this lock), exclusive
 for writers and shared for readers, and reentrant within a thread, so a
 store operation may call a helper that takes the lock again. ``flock`` locks
 belong to an open file description, so two threads of one process exclude
-each other as two processes do. Where ``fcntl`` does not exist (Windows),
-the lock degrades to a per-process lock: writes stay atomic, only the
-cross-process exclusion is lost.
+each other as two processes do. Where ``flock`` cannot be had (Windows, a
+read-only folder, a file system without it), the lock degrades to a
+per-process lock: writes stay atomic, only the cross-process exclusion is
+lost.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -35,8 +37,10 @@ LOCK_NAME = ".railtracks.lock"
 # Per thread: resolved folder -> [fd, depth, exclusive]. Reentrancy must be tracked by
 # hand: a second flock() on a new descriptor of the same file would wait for ourselves.
 _held = threading.local()
-# Used instead of flock where fcntl is missing, so threads still exclude each other.
+# Used instead of flock where it cannot be had, so threads still exclude each other.
 _fallback = threading.RLock()
+_warned: set[str] = set()
+logger = logging.getLogger("RT.Store")
 
 
 def _table() -> dict[str, list]:
@@ -68,24 +72,41 @@ def store_lock(home: Path, *, shared: bool = False) -> Iterator[None]:
             entry[1] -= 1
         return
 
-    Path(home).mkdir(parents=True, exist_ok=True)
-    if fcntl is None:  # pragma: no cover - Windows
-        with _fallback:
-            table[key] = [-1, 1, True]
-            try:
-                yield
-            finally:
-                del table[key]
-        return
-
-    fd = os.open(os.path.join(key, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666)
+    fd = _acquire(key, shared)
+    table[key] = [fd, 1, not shared]
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        table[key] = [fd, 1, not shared]
+        yield
+    finally:
+        del table[key]
+        _release(fd)
+
+
+def _acquire(folder: str, shared: bool) -> int:
+    """Take the flock; ``-1`` when it cannot be had (then the per-process lock is held)."""
+    if fcntl is not None:
+        fd = -1
         try:
-            yield
-        finally:
-            del table[key]
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            return fd
+        except OSError as exc:
+            # A read-only folder (listing someone else's sessions) or a file system
+            # without flock: go on with in-process exclusion only, rather than fail.
+            if fd >= 0:
+                os.close(fd)
+            if folder not in _warned:
+                _warned.add(folder)
+                logger.debug("No inter-process lock on %s (%s): in-process only", folder, exc)
+    _fallback.acquire()
+    return -1
+
+
+def _release(fd: int) -> None:
+    if fd < 0:
+        _fallback.release()
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -610,3 +610,63 @@ def test_two_processes_saving_and_tagging_at_once_lose_nothing(rt_home, tmp_path
     assert len(listed) == len(expected)
     tags = next(r for r in listed if r.session_id == shared.identifier).metadata
     assert tags == {f"{t}_{i}": i for t in "pq" for i in range(count)}  # no lost update
+
+
+# -- the lock ------------------------------------------------------------------------------------
+_PROBE = (
+    "import fcntl, os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+    "try:\n"
+    "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+    "    print('free')\n"
+    "except BlockingIOError:\n"
+    "    print('held')\n"
+)
+
+
+def _lock_seen_from_another_process(home: Path) -> str:
+    """'held' if another process cannot take the store's lock right now, else 'free'."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(home / ".railtracks.lock")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    return out.stdout.strip()
+
+
+def _spy_writes(monkeypatch, module, home, seen):
+    original = module.atomic_write_text
+
+    def write(path, text):
+        seen.append(_lock_seen_from_another_process(home))
+        original(path, text)
+
+    monkeypatch.setattr(module, "atomic_write_text", write)
+
+
+def test_saving_and_every_store_write_hold_the_inter_process_lock(rt_home, monkeypatch):
+    from railtracks_nb import persistence, store
+
+    seen: list[str] = []
+    _spy_writes(monkeypatch, persistence, rt_home, seen)
+    _spy_writes(monkeypatch, store, rt_home, seen)
+    session = run_flow("locked")
+    assert seen == ["held"]  # the session's own save
+    rt.tag_session(session.identifier, a=1)
+    rt.rename_session(session.identifier, "locked2")
+    rt.delete_session(session.identifier)
+    rt.restore_session(session.identifier)
+    assert seen == ["held"] * 5
+    assert _lock_seen_from_another_process(rt_home) == "free"  # and released afterwards
+
+
+def test_the_lock_nests_in_a_thread_and_refuses_upgrades(tmp_path):
+    from railtracks_nb.locking import store_lock
+
+    with store_lock(tmp_path):
+        with store_lock(tmp_path), store_lock(tmp_path, shared=True):
+            assert _lock_seen_from_another_process(tmp_path) == "held"
+        assert _lock_seen_from_another_process(tmp_path) == "held"
+    assert _lock_seen_from_another_process(tmp_path) == "free"
+    with store_lock(tmp_path, shared=True):
+        with pytest.raises(RuntimeError, match="upgrade"), store_lock(tmp_path):
+            pass
