@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import railtracks_nb as rtnb  # noqa: E402
+import railtracks_nb as rtnb
 
 # -- workloads ------------------------------------------------------------------------
 
@@ -131,8 +131,13 @@ def main() -> None:
             for name, us in rows:
                 print(f"{workload:<11} {n:>8,} {name:<20} {us:>9.1f} {us / base:>10.2f}")
                 results.append(
-                    {"workload": workload, "calls": n, "engine": name, "us_per_call": us,
-                     "ratio_to_asyncio": us / base}
+                    {
+                        "workload": workload,
+                        "calls": n,
+                        "engine": name,
+                        "us_per_call": us,
+                        "ratio_to_asyncio": us / base,
+                    }
                 )
     imp = import_time("railtracks_nb")
     print(f"\nimport railtracks_nb: {imp * 1000:.0f} ms (median of 5 fresh interpreters)")

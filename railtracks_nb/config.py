@@ -78,7 +78,8 @@ def make_config(**values: Any) -> ExecutorConfig:
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise ConfigError(
-            f"Unknown session option(s) {', '.join(unknown)}; valid options are {', '.join(FIELDS)}."
+            f"Unknown session option(s) {', '.join(unknown)}; "
+            f"valid options are {', '.join(FIELDS)}."
         )
     try:
         return ExecutorConfig(**values)

@@ -74,7 +74,13 @@ def _fill(template: str, values: Mapping[str, Any]) -> str:
         out.append(literal)
         if field is None:
             continue
-        original = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        original = (
+            "{"
+            + field
+            + (f"!{conversion}" if conversion else "")
+            + (f":{spec}" if spec else "")
+            + "}"
+        )
         value = values.get(field, _MISSING) if field.isidentifier() else _MISSING
         if value is _MISSING:
             out.append(original)

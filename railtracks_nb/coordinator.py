@@ -149,8 +149,15 @@ class RTState:
         info.node_forest.update(LinkedNode(m.node_id, m.node_name, m.node_type, m.stamp, m.run_id))
         info.request_forest.update(
             RequestTemplate(
-                m.request_id, m.parent_node_id, m.node_id, m.args, m.kwargs, None, "Open",
-                m.stamp, m.run_id,
+                m.request_id,
+                m.parent_node_id,
+                m.node_id,
+                m.args,
+                m.kwargs,
+                None,
+                "Open",
+                m.stamp,
+                m.run_id,
             )
         )
         if m.parent_node_id is None:
@@ -165,15 +172,26 @@ class RTState:
         node = info.node_forest[m.node_id]
         info.node_forest.update(
             LinkedNode(
-                m.node_id, node.name, node.node_type, m.stamp, m.run_id,
+                m.node_id,
+                node.name,
+                node.node_type,
+                m.stamp,
+                m.run_id,
                 {"latency": {"total_time": m.latency}},
             )
         )
         req = info.request_forest[m.request_id]
         info.request_forest.update(
             RequestTemplate(
-                req.identifier, req.source_id, req.sink_id, req.input_args, req.input_kwargs,
-                output, status, m.stamp, req.run_id,  # type: ignore[arg-type]
+                req.identifier,
+                req.source_id,
+                req.sink_id,
+                req.input_args,
+                req.input_kwargs,
+                output,
+                status,
+                m.stamp,
+                req.run_id,  # type: ignore[arg-type]
             )
         )
         info.runs[m.run_id].stamps.append(m.stamp)
@@ -186,7 +204,9 @@ class RTState:
         if not isinstance(m.error, asyncio.CancelledError):
             self._record_error(m.node_id, m.node_name, m.error, m.stamp)
 
-    def _record_error(self, node_id: str | None, node_name: str | None, error: BaseException, stamp) -> None:
+    def _record_error(
+        self, node_id: str | None, node_name: str | None, error: BaseException, stamp
+    ) -> None:
         extras = self.info.extras
         extras["error_count"] += 1
         errors = extras["errors"]
@@ -232,4 +252,3 @@ def config_summary(config: Any) -> dict[str, Any]:
             value = getattr(value, "__qualname__", repr(value))
         out[key] = to_jsonable(value if not hasattr(value, "__fspath__") else str(value))
     return out
-

@@ -13,13 +13,13 @@ import inspect
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar, Literal, TypeVar, Union
+from typing import Any, ClassVar, Literal, TypeVar
 
 from .exceptions import NodeCreationError, NodeInvocationError
 
 NodeKind = Literal["Tool", "Agent", "Other"]
 #: What a node call runs: a coroutine, or a callable for a worker thread.
-Work = Union[Coroutine[Any, Any, Any], Callable[[], Any]]
+Work = Coroutine[Any, Any, Any] | Callable[[], Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["FunctionNode", "Node", "function_node", "resolve_node_type"]

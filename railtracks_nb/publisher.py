@@ -106,11 +106,7 @@ class RTPublisher(Generic[M]):
     def publish(self, message: M) -> None:
         """Deliver ``message`` to every subscriber, on the session's loop thread."""
         loop = self._loop
-        if (
-            loop is not None
-            and self._loop_thread != threading.get_ident()
-            and loop.is_running()
-        ):
+        if loop is not None and self._loop_thread != threading.get_ident() and loop.is_running():
             loop.call_soon_threadsafe(self._deliver, message)
             return
         self._deliver(message)
@@ -170,11 +166,12 @@ class RTPublisher(Generic[M]):
             asyncio.run(self.flush())
 
     def shutdown(self) -> None:
-        """Drop every subscriber and cancel unfinished drainers. Publishing after this is a no-op."""
-        for entry in self._subscribers.values():
-            entry.queue.clear()
-            if entry.drainer is not None and not entry.drainer.done():
-                entry.drainer.cancel()
+        """Drop every subscriber; publishing afterwards reaches nobody.
+
+        Async subscribers' drainers already running are left to finish the
+        messages queued for them, so closing a session from sync code inside a
+        running loop loses nothing.
+        """
         self._subscribers.clear()
         self._reindex()
         self._closed = True

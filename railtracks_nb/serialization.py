@@ -33,9 +33,7 @@ def error_to_json(error: BaseException) -> dict[str, str]:
     return {
         "type": type(error).__name__,
         "message": str(error),
-        "traceback": "".join(
-            traceback.format_exception(type(error), error, error.__traceback__)
-        ),
+        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
     }
 
 

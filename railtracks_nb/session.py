@@ -17,8 +17,8 @@ import inspect
 import logging
 import time
 import uuid
-from random import getrandbits as _getrandbits
 from collections.abc import Callable, Mapping
+from random import getrandbits as _getrandbits
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -343,7 +343,12 @@ class Session:
         run = Run(str(_new_id()), name, time.time())
         self._open_requests[run.run_id] = {}
         self._publish(
-            RunStarted(self.identifier, self._info.stamper.create_stamp(f"Run {name} started"), run.run_id, name)
+            RunStarted(
+                self.identifier,
+                self._info.stamper.create_stamp(f"Run {name} started"),
+                run.run_id,
+                name,
+            )
         )
         run = self._info.runs[run.run_id]
         root = Frame(self, run, None, "START")
@@ -353,7 +358,9 @@ class Session:
         failed = True
         try:
             try:
-                done, _ = await asyncio.wait({task}, timeout=None if timeout == float("inf") else timeout)
+                done, _ = await asyncio.wait(
+                    {task}, timeout=None if timeout == float("inf") else timeout
+                )
             except asyncio.CancelledError:
                 self._interrupted = True
                 await _cancel_and_wait(task)
@@ -421,9 +428,17 @@ class Session:
         try:
             publish(
                 RequestCreation(
-                    sid, stamper.create_stamp(f"{frame.node_name} CREATED {name}"), run_id,
-                    request_id, frame.node_id, frame.node_name, node_id, name, node_type.type(),
-                    args, kwargs,
+                    sid,
+                    stamper.create_stamp(f"{frame.node_name} CREATED {name}"),
+                    run_id,
+                    request_id,
+                    frame.node_id,
+                    frame.node_name,
+                    node_id,
+                    name,
+                    node_type.type(),
+                    args,
+                    kwargs,
                 )
             )
         except BaseException:
@@ -442,8 +457,14 @@ class Session:
             latency = perf_counter() - start
             publish(
                 RequestFailure(
-                    sid, stamper.create_stamp(f"Failed executing {name}"), run_id, request_id,
-                    node_id, name, error, latency,
+                    sid,
+                    stamper.create_stamp(f"Failed executing {name}"),
+                    run_id,
+                    request_id,
+                    node_id,
+                    name,
+                    error,
+                    latency,
                 )
             )
             if not isinstance(error, asyncio.CancelledError):
@@ -455,8 +476,14 @@ class Session:
             latency = perf_counter() - start
             publish(
                 RequestSuccess(
-                    sid, stamper.create_stamp(f"Finished executing {name}"), run_id, request_id,
-                    node_id, name, result, latency,
+                    sid,
+                    stamper.create_stamp(f"Finished executing {name}"),
+                    run_id,
+                    request_id,
+                    node_id,
+                    name,
+                    result,
+                    latency,
                 )
             )
             return result

@@ -261,7 +261,9 @@ class ExecutionInfo:
 
     # -- construction -------------------------------------------------------------
     @classmethod
-    def create_new(cls, session_id: str | None = None, session_name: str | None = None) -> ExecutionInfo:
+    def create_new(
+        cls, session_id: str | None = None, session_name: str | None = None
+    ) -> ExecutionInfo:
         """An empty ``ExecutionInfo``, ready to be filled by a session."""
         return cls(session_id=session_id, session_name=session_name)
 
@@ -355,8 +357,18 @@ class ExecutionInfo:
 
         nodes = NodeForest({i: self.node_forest[i] for i in node_ids})
         requests = RequestForest({i: self.request_forest[i] for i in request_ids})
-        steps = {s.step for i in node_ids for snap in self.node_forest[i].history() for s in (snap.stamp,)}
-        steps |= {s.step for i in request_ids for snap in self.request_forest[i].history() for s in (snap.stamp,)}
+        steps = {
+            s.step
+            for i in node_ids
+            for snap in self.node_forest[i].history()
+            for s in (snap.stamp,)
+        }
+        steps |= {
+            s.step
+            for i in request_ids
+            for snap in self.request_forest[i].history()
+            for s in (snap.stamp,)
+        }
         stamper = StampManager()
         stamper._stamps = [s for s in self.stamper._stamps if s.step in steps]
         runs = []
@@ -406,9 +418,13 @@ class ExecutionInfo:
         runs = []
         for run in self.runs.values():
             entry = self.run_header(run.run_id)
-            entry["nodes"] = [_node_json(self.node_forest[n]) for n in run.node_ids if n in self.node_forest]
+            entry["nodes"] = [
+                _node_json(self.node_forest[n]) for n in run.node_ids if n in self.node_forest
+            ]
             entry["edges"] = [
-                _edge_json(self.request_forest[r]) for r in run.request_ids if r in self.request_forest
+                _edge_json(self.request_forest[r])
+                for r in run.request_ids
+                if r in self.request_forest
             ]
             entry["steps"] = [s.to_json() for s in run.stamps]
             runs.append(entry)

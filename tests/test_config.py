@@ -33,7 +33,7 @@ def test_invalid_executor_config_names_the_field():
 
 
 def test_unknown_option_is_named():
-    with pytest.raises(rt.ConfigError, match="Unknown session option.*colour"):
+    with pytest.raises(rt.ConfigError, match=r"Unknown session option.*colour"):
         rt.set_config(colour="red")
 
 

@@ -64,7 +64,9 @@ def test_function_node_rejects_generators_and_node_classes():
 
 def test_missing_argument_is_a_clear_error_at_call_time():
     with rt.Session(save_state=False) as s:
-        with pytest.raises(rt.NodeInvocationError, match=r"'add'.*missing a required argument: 'a'"):
+        with pytest.raises(
+            rt.NodeInvocationError, match=r"'add'.*missing a required argument: 'a'"
+        ):
             rt.call_sync(add)
     # the call never started: no node was recorded
     assert len(s.info.node_forest) == 0

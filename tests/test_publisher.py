@@ -44,8 +44,14 @@ def test_every_message_kind_is_published_with_its_stamp_in_order():
             rt.call_sync(tree, 3)
     kinds = {type(x) for x in seen}
     assert {
-        m.RunStarted, m.RequestCreation, m.RequestSuccess, m.RequestFailure,
-        m.FatalFailure, m.Broadcast, m.SessionStateChanged, m.RunFinished,
+        m.RunStarted,
+        m.RequestCreation,
+        m.RequestSuccess,
+        m.RequestFailure,
+        m.FatalFailure,
+        m.Broadcast,
+        m.SessionStateChanged,
+        m.RunFinished,
     } <= kinds
     steps = [x.stamp.step for x in seen]
     assert steps == sorted(steps), "subscribers see messages in stamp order"

@@ -58,7 +58,7 @@ def test_configured_session_decorator_overwrites_with_warning(home, caplog):
         result2 = await rt.call(greet, name="Charlie")
         return [result1, result2]
 
-    result, session = asyncio.run(configured_workflow())
+    result, _session = asyncio.run(configured_workflow())
     assert result == ["Hello, Bob!", "Hello, Charlie!"]
     assert (home / "my-unique-run.json").exists()
     with caplog.at_level(logging.WARNING, logger="RT"):

@@ -27,7 +27,10 @@ def test_constructor_defaults_and_identifiers():
     cfg = a.executor_config
     assert (cfg.timeout, cfg.end_on_error, cfg.logging_setting) == (150.0, False, "REGULAR")
     assert (cfg.log_file, cfg.broadcast_callback, cfg.prompt_injection, cfg.save_state) == (
-        None, None, True, True,
+        None,
+        None,
+        True,
+        True,
     )
     assert a.identifier != b.identifier and a._identifier == a.identifier
     assert a.rc_state is a.rt_state

@@ -86,7 +86,7 @@ def test_get_info_returns_the_subtree(info):
 
 
 def test_get_info_unknown_id_is_a_value_error(info):
-    with pytest.raises(ValueError, match="Unknown node id.*'nope'"):
+    with pytest.raises(ValueError, match=r"Unknown node id.*'nope'"):
         info.get_info(["nope"])
 
 
@@ -119,8 +119,15 @@ def test_non_json_outputs_are_encoded_as_readable_strings():
 
     @rt.function_node
     async def weird():
-        return {"obj": Thing(), "bytes": b"\x00\x01", "nan": float("nan"), "cycle": cyclic,
-                "set": {3, 1}, "exc": ValueError("inside"), 1: "int key"}
+        return {
+            "obj": Thing(),
+            "bytes": b"\x00\x01",
+            "nan": float("nan"),
+            "cycle": cyclic,
+            "set": {3, 1},
+            "exc": ValueError("inside"),
+            1: "int key",
+        }
 
     with rt.Session(save_state=False) as s:
         rt.call_sync(weird)
