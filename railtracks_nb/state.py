@@ -452,6 +452,20 @@ class ExecutionInfo:
 
         return payload_to_networkx(self.to_payload())
 
+    def plot_graph(self, **layout: Any) -> Any:
+        """The call graph as a ``plotly.graph_objects.Figure`` (plotly is imported here)."""
+        from .figures import plot_graph
+
+        figure = plot_graph(self)
+        return figure.update_layout(**layout) if layout else figure
+
+    def plot_timeline(self, **layout: Any) -> Any:
+        """One bar per node on a time axis, as a ``plotly.graph_objects.Figure``."""
+        from .figures import plot_timeline
+
+        figure = plot_timeline(self)
+        return figure.update_layout(**layout) if layout else figure
+
     # -- display -----------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.node_forest)
