@@ -82,6 +82,7 @@ REMIX_OPTIONS: tuple[str, ...] = (
 )
 _OVERRIDABLE = (*REMIX_OPTIONS, "broadcast_callback", "metadata")
 
+
 # -- records ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SessionRecord:
@@ -166,7 +167,15 @@ class SessionList(list):
         return rows
 
     _HEADERS = (
-        "name", "id", "started", "duration", "status", "nodes", "parent", "metadata", "source",
+        "name",
+        "id",
+        "started",
+        "duration",
+        "status",
+        "nodes",
+        "parent",
+        "metadata",
+        "source",
     )
 
     def __repr__(self) -> str:
@@ -377,9 +386,7 @@ def _resolve(
         if isinstance(ref, SessionRecord):  # moved since it was listed: find it by id
             ref = ref.session_id
         else:
-            raise UnknownSessionError(
-                f"No {_what(want)}saved session at {target}.", str(ref), []
-            )
+            raise UnknownSessionError(f"No {_what(want)}saved session at {target}.", str(ref), [])
     if not isinstance(ref, str):
         raise TypeError(
             f"A session is named by its id (str), a SessionRecord or a path, "
@@ -415,8 +422,7 @@ def _resolve(
     ids = {r.session_id for r in hits}
     if len(ids) > 1:
         raise AmbiguousSessionError(
-            f"{query!r} matches {len(ids)} saved sessions; give more of the id:\n"
-            f"{_describe(hits)}",
+            f"{query!r} matches {len(ids)} saved sessions; give more of the id:\n{_describe(hits)}",
             query,
             hits,
         )
@@ -617,7 +623,9 @@ def restore_session(
             free = _free_path(target.parent, f"{target.stem}-restored")
             logger.warning(
                 "%s is taken by another session; restoring %s as %s instead",
-                target, record.session_id, free.name,
+                target,
+                record.session_id,
+                free.name,
             )
             target = free
         atomic_write_text(target, _dump(payload))

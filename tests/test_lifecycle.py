@@ -23,6 +23,7 @@ def rt_home(tmp_path, monkeypatch):
     monkeypatch.setenv("RAILTRACKS_HOME", str(folder))
     return folder
 
+
 # Written out by hand from the Raworc state diagram, not derived from lifecycle.TRANSITIONS,
 # so that a change to the engine's table shows up here.
 ALLOWED = {

@@ -489,8 +489,12 @@ def test_remix_context_override_replaces_and_update_context_merges(rt_home):
 
 @pytest.mark.parametrize(
     ("override", "field"),
-    [({"timeout": -1}, "timeout"), ({"logging_setting": "LOUD"}, "logging_setting"),
-     ({"end_on_error": "maybe"}, "end_on_error"), ({"colour": "red"}, "colour")],
+    [
+        ({"timeout": -1}, "timeout"),
+        ({"logging_setting": "LOUD"}, "logging_setting"),
+        ({"end_on_error": "maybe"}, "end_on_error"),
+        ({"colour": "red"}, "colour"),
+    ],
 )
 def test_invalid_remix_override_names_the_field(rt_home, override, field):
     parent = _parent()
@@ -499,8 +503,16 @@ def test_invalid_remix_override_names_the_field(rt_home, override, field):
 
 
 def test_remix_with_an_unknown_entry_node_asks_for_entry_point(rt_home):
-    runs = [{"run_id": "r1", "name": "ghost_node_nobody_defined", "status": "Completed",
-             "nodes": [], "edges": [], "steps": []}]
+    runs = [
+        {
+            "run_id": "r1",
+            "name": "ghost_node_nobody_defined",
+            "status": "Completed",
+            "nodes": [],
+            "edges": [],
+            "steps": [],
+        }
+    ]
     save_payload(fake_payload("ghost-1", "ghost", 5.0, runs=runs), "ghost")
     with pytest.raises(RemixError, match="entry_point") as info:
         rt.remix("ghost-1")
@@ -628,7 +640,10 @@ def _lock_seen_from_another_process(home: Path) -> str:
     """'held' if another process cannot take the store's lock right now, else 'free'."""
     out = subprocess.run(
         [sys.executable, "-c", _PROBE, str(home / ".railtracks.lock")],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return out.stdout.strip()
 
