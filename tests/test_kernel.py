@@ -1,0 +1,348 @@
+"""The notebook layer in a real ipykernel, driven through jupyter_client.
+
+One kernel is shared by the module (starting one takes a couple of seconds);
+every test leaves it ready for the next, which is itself part of what is
+tested: after a timeout or an interrupt, the next cell must run normally.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ipykernel")
+jupyter_client = pytest.importorskip("jupyter_client")
+
+pytestmark = pytest.mark.timeout(120)
+
+REPO = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Kernel:
+    """A thin client: run a cell, collect its outputs and its reply."""
+
+    def __init__(self, km: Any, kc: Any, home: Path) -> None:
+        self.km, self.kc, self.home = km, kc, home
+
+    def collect(self, msg_id: str, timeout: float = 60) -> tuple[dict, list[tuple[str, dict]]]:
+        outputs: list[tuple[str, dict]] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+            if kind in ("stream", "execute_result", "display_data", "error"):
+                outputs.append((kind, msg["content"]))
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"], outputs
+
+    def run(self, code: str, timeout: float = 60) -> tuple[dict, list[tuple[str, dict]]]:
+        return self.collect(self.kc.execute(code), timeout)
+
+    def ok(self, code: str) -> list[tuple[str, dict]]:
+        reply, outputs = self.run(code)
+        assert reply["status"] == "ok", _error_text(outputs) or reply
+        return outputs
+
+    def value(self, code: str) -> Any:
+        """Evaluate an expression in the kernel and return it (through JSON)."""
+        outputs = self.ok(f"import json as _json\nprint(_json.dumps({code}))")
+        text = "".join(
+            c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout"
+        )
+        return json.loads(text.strip().splitlines()[-1])
+
+    def interrupt_when(self, msg_id: str, marker: str, timeout: float = 30) -> None:
+        """Wait until the cell prints ``marker``, then interrupt the kernel (SIGINT)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=1)
+            except Empty:
+                continue
+            if (
+                msg["parent_header"].get("msg_id") == msg_id
+                and msg["msg_type"] == "stream"
+                and marker in msg["content"]["text"]
+            ):
+                time.sleep(0.2)  # let the node reach its await
+                self.km.interrupt_kernel()
+                return
+        raise AssertionError(f"the cell never printed {marker!r}")
+
+
+def _error_text(outputs: list[tuple[str, dict]]) -> str:
+    return "\n".join(
+        ANSI.sub("", "\n".join(c["traceback"])) for kind, c in outputs if kind == "error"
+    )
+
+
+def _results(outputs: list[tuple[str, dict]]) -> list[dict]:
+    return [c["data"] for kind, c in outputs if kind == "execute_result"]
+
+
+def _displays(outputs: list[tuple[str, dict]]) -> list[dict]:
+    return [c["data"] for kind, c in outputs if kind == "display_data"]
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    from jupyter_client.manager import start_new_kernel
+
+    root = tmp_path_factory.mktemp("kernel")
+    home = root / "saved"
+    env = dict(os.environ)
+    env.update(
+        RAILTRACKS_HOME=str(home),
+        IPYTHONDIR=str(root / "ipython"),
+        PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
+    )
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(root), env=env, startup_timeout=60)
+    k = Kernel(km, kc, home)
+    try:
+        k.ok(
+            "%colors nocolor\n"
+            "%load_ext railtracks_nb\n"
+            "import asyncio, threading, time\n"
+            "import railtracks_nb as rt\n"
+            "kernel_loop = asyncio.get_running_loop()\n"
+            "seen = []\n"
+            "@rt.function_node\n"
+            "async def double(x):\n"
+            "    seen.append((asyncio.get_running_loop() is kernel_loop,\n"
+            "                 threading.current_thread() is threading.main_thread()))\n"
+            "    await asyncio.sleep(0)\n"
+            "    return 2 * x\n"
+            "@rt.function_node\n"
+            "async def slow(seconds):\n"
+            "    print('started', flush=True)\n"
+            "    await asyncio.sleep(seconds)\n"
+            "    return seconds\n"
+        )
+        yield k
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_top_level_await_names_and_out(kernel: Kernel) -> None:
+    reply, outputs = kernel.run(
+        "%%rt_session name=first save_state=False dashboard=off\n"
+        "a = await rt.call(double, 21)\n"
+        "a + 1\n"
+    )
+    assert reply["status"] == "ok", _error_text(outputs)
+    assert [r["text/plain"] for r in _results(outputs)] == ["43"]
+    n = reply["execution_count"]
+    assert kernel.value(f"[a, Out[{n}], rt_session.name, rt_session.state.value]") == [
+        42,
+        43,
+        "first",
+        "IDLE",
+    ]
+    assert kernel.value("_") == 43
+
+
+def test_sync_and_async_forms_run_on_the_kernel_loop(kernel: Kernel) -> None:
+    kernel.ok("seen.clear()\nflow = rt.Flow('kflow', double, save_state=False)")
+    reply, outputs = kernel.run(
+        "%%rt_session save_state=False dashboard=off\n"
+        "r1 = await rt.call(double, 1)\n"
+        "r2 = rt.call_sync(double, 2)\n"
+        "r3 = flow.invoke(3)\n"
+        "r4 = rt_session.run_sync(double, 4).answer\n"
+        "r5 = await flow.ainvoke(5)\n"
+        "r6 = (await rt_session.run(double, 6)).answer\n"
+        "[r1, r2, r3, r4, r5, r6]\n"
+    )
+    assert reply["status"] == "ok", _error_text(outputs)
+    assert _results(outputs)[0]["text/plain"] == "[2, 4, 6, 8, 10, 12]"
+    # Plain cells (no magic) too: the kernel's loop is running, so these re-enter it.
+    kernel.ok("p1 = flow.invoke(7)\np2 = rt.call_sync(double, 8)\np3 = await flow.ainvoke(9)")
+    assert kernel.value("[p1, p2, p3]") == [14, 16, 18]
+    # Every node ran on the kernel's own loop, in the main thread (no background loop).
+    assert kernel.value("seen") == [[True, True]] * 9
+
+
+def test_malformed_option_is_a_usage_error_and_the_body_does_not_run(kernel: Kernel) -> None:
+    reply, _outputs = kernel.run("%%rt_session timeout=soon\nnever_defined = 1\n")
+    assert reply["status"] == "error"
+    assert reply["ename"] == "UsageError"
+    assert "timeout" in reply["evalue"]
+    assert kernel.value("'never_defined' in globals()") is False
+
+
+def test_traceback_points_at_the_user_line(kernel: Kernel) -> None:
+    reply, outputs = kernel.run(
+        "%%rt_session save_state=False dashboard=off\nok = 1\nboom = 1 / 0\n"
+    )
+    assert reply["ename"] == "ZeroDivisionError"
+    text = _error_text(outputs)
+    assert f"In[{reply['execution_count']}], line 3" in text
+    assert "----> 3 boom = 1 / 0" in text
+    assert "nest_asyncio" not in text and "base_events" not in text
+
+
+def test_timeout_is_global_timeout_error_and_kernel_stays_usable(kernel: Kernel) -> None:
+    reply, outputs = kernel.run(
+        "%%rt_session timeout=0.2 save_state=False dashboard=off var=timed\n"
+        "await rt.call(slow, 30)\n"
+    )
+    assert reply["status"] == "error"
+    assert reply["ename"] == "GlobalTimeOutError"
+    assert "'slow'" in reply["evalue"]
+    assert kernel.value("[timed.state.value, timed.info.status]") == ["IDLE", "Failed"]
+    reply, outputs = kernel.run(
+        "%%rt_session save_state=False dashboard=off\nawait rt.call(double, 2)\n"
+    )
+    assert _results(outputs)[0]["text/plain"] == "4"
+
+
+def _leftover_tasks(kernel: Kernel) -> list[str]:
+    return kernel.value(
+        "[repr(t) for t in asyncio.all_tasks(kernel_loop) "
+        "if 'Session.' in repr(t) or 'slow' in repr(t) or 'body' in repr(t)]"
+    )
+
+
+def test_interrupt_cancels_nodes_saves_interrupted_and_recovers(kernel: Kernel) -> None:
+    msg_id = kernel.kc.execute(
+        "%%rt_session name=stopped dashboard=off\nbefore = 1\nawait rt.call(slow, 60)\nafter = 1\n"
+    )
+    kernel.interrupt_when(msg_id, "started")
+    reply, outputs = kernel.collect(msg_id)
+    assert reply["status"] == "error"
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert "stopped" in reply["evalue"]
+    assert kernel.value("[before, 'after' in globals(), rt_session.state.value]") == [
+        1,
+        False,
+        "IDLE",
+    ]
+    saved = json.loads((kernel.home / "stopped.json").read_text())
+    assert saved["railtracks_nb"]["status"] == "Interrupted"
+    (edge,) = saved["runs"][0]["edges"]
+    assert edge["details"]["status"] == "Failed"
+    assert edge["details"]["output"]["type"] == "CancelledError"
+    assert _leftover_tasks(kernel) == []  # nothing keeps running in the background
+    reply, outputs = kernel.run(
+        "%%rt_session save_state=False dashboard=off\nawait rt.call(double, 5)\n"
+    )
+    assert _results(outputs)[0]["text/plain"] == "10"
+
+
+def test_interrupt_during_flow_invoke_in_a_plain_cell(kernel: Kernel) -> None:
+    kernel.ok("iflow = rt.Flow('interrupted-flow', slow)")
+    msg_id = kernel.kc.execute("iflow.invoke(60)")
+    kernel.interrupt_when(msg_id, "started")
+    reply, _ = kernel.collect(msg_id)
+    assert reply["ename"] == "KeyboardInterrupt"
+    saved = json.loads((kernel.home / "interrupted-flow.json").read_text())
+    assert saved["railtracks_nb"]["status"] == "Interrupted"
+    assert _leftover_tasks(kernel) == []
+    assert kernel.value("rt.call_sync(double, 3)") == 6
+
+
+def test_interrupt_during_flow_invoke_inside_the_magic(kernel: Kernel) -> None:
+    kernel.ok("nflow = rt.Flow('nested-flow', slow)")
+    msg_id = kernel.kc.execute("%%rt_session name=outer dashboard=off\nnflow.invoke(60)\n")
+    kernel.interrupt_when(msg_id, "started")
+    reply, _ = kernel.collect(msg_id)
+    assert reply["ename"] == "KeyboardInterrupt"
+    inner = json.loads((kernel.home / "nested-flow.json").read_text())
+    outer = json.loads((kernel.home / "outer.json").read_text())
+    assert inner["railtracks_nb"]["status"] == "Interrupted"
+    assert outer["railtracks_nb"]["status"] == "Interrupted"
+    assert _leftover_tasks(kernel) == []
+    assert kernel.value("1 + 1") == 2
+
+
+def test_interrupt_of_a_body_blocked_in_sync_code(kernel: Kernel) -> None:
+    msg_id = kernel.kc.execute(
+        "%%rt_session name=blocked dashboard=off\nprint('started', flush=True)\ntime.sleep(60)\n"
+    )
+    kernel.interrupt_when(msg_id, "started")
+    reply, _ = kernel.collect(msg_id)
+    assert reply["ename"] == "KeyboardInterrupt"
+    saved = json.loads((kernel.home / "blocked.json").read_text())
+    assert saved["railtracks_nb"]["status"] == "Interrupted"
+    assert kernel.value("rt_session.state.value") == "IDLE"
+
+
+def test_interrupt_of_an_async_node_blocking_the_loop(kernel: Kernel) -> None:
+    kernel.ok(
+        "@rt.function_node\n"
+        "async def hog():\n"
+        "    print('started', flush=True)\n"
+        "    time.sleep(60)  # blocks the loop: only a KeyboardInterrupt can stop it\n"
+    )
+    msg_id = kernel.kc.execute("%%rt_session name=hogged dashboard=off\nawait rt.call(hog)\n")
+    kernel.interrupt_when(msg_id, "started")
+    reply, _ = kernel.collect(msg_id)
+    assert reply["ename"] == "KeyboardInterrupt"
+    saved = json.loads((kernel.home / "hogged.json").read_text())
+    assert saved["railtracks_nb"]["status"] == "Interrupted"
+    (edge,) = saved["runs"][0]["edges"]
+    assert edge["details"]["status"] == "Failed"
+    assert _leftover_tasks(kernel) == []
+    assert kernel.value("rt.call_sync(double, 4)") == 8
+
+
+def test_rich_display_of_session_and_loaded_file(kernel: Kernel) -> None:
+    kernel.ok(
+        "%%rt_session name=pictured dashboard=off\n"
+        "await rt.call(double, 1)\n"
+        "await rt.call(double, 2)\n"
+    )
+    _, outputs = kernel.run("rt_session")
+    (data,) = _results(outputs)
+    assert "<svg" in data["text/html"] and "double" in data["text/html"]
+    assert "<script" not in data["text/html"]
+    assert data["text/plain"].startswith("Session 'pictured'")
+    _, outputs = kernel.run(f"rt.load({str(kernel.home / 'pictured.json')!r})")
+    (data,) = _results(outputs)
+    assert "<svg" in data["text/html"] and "pictured" in data["text/html"]
+    assert data["text/plain"].startswith("Saved session 'pictured'")
+    _, outputs = kernel.run("rt_session.info")
+    assert "<svg" in _results(outputs)[0]["text/html"]
+
+
+def test_dashboard_option_in_a_kernel(kernel: Kernel) -> None:
+    # A stand-in widgets module, so this checks the magic whatever the real one's state.
+    kernel.ok(
+        "import sys, types\n"
+        "_real_widgets = sys.modules.get('railtracks_nb.widgets')\n"
+        "_fake = types.ModuleType('railtracks_nb.widgets')\n"
+        "class _Dash:\n"
+        "    def __init__(self, s): self.s = s\n"
+        "    def _repr_html_(self): return f'<b>DASHBOARD {self.s.name}</b>'\n"
+        "_fake.show = _Dash\n"
+        "sys.modules['railtracks_nb.widgets'] = _fake\n"
+    )
+    try:
+        _, outputs = kernel.run("%%rt_session name=dash save_state=False\n1\n")  # auto: a kernel
+        assert [d.get("text/html") for d in _displays(outputs)] == ["<b>DASHBOARD dash</b>"]
+        _, outputs = kernel.run("%%rt_session name=dash dashboard=on save_state=False\n1\n")
+        assert len(_displays(outputs)) == 1
+        _, outputs = kernel.run("%%rt_session name=dash dashboard=off save_state=False\n1\n")
+        assert _displays(outputs) == []
+    finally:
+        kernel.ok(
+            "if _real_widgets is None:\n"
+            "    sys.modules.pop('railtracks_nb.widgets', None)\n"
+            "else:\n"
+            "    sys.modules['railtracks_nb.widgets'] = _real_widgets\n"
+        )
