@@ -16,6 +16,7 @@ Three places call sync entry points (``rt.call_sync``, ``flow.invoke``,
 from __future__ import annotations
 
 import asyncio
+import selectors
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -58,25 +59,26 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 def _sigint_cancels(
     loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], hits: list[int]
 ) -> Iterator[None]:
-    """While ``task`` is driven in this (main) thread, the first SIGINT cancels it.
+    """While ``task`` is driven in this (main) thread, SIGINT stops it cleanly.
 
-    Python's default handler would raise ``KeyboardInterrupt`` at whatever
-    bytecode runs when the signal lands, which may be inside the loop's own
-    machinery and leave the task pending on the kernel's loop. Cancelling
-    instead lets the task unwind through its ``async with Session`` blocks, so
-    the session closes (and is saved marked interrupted). Exceptions: when the
-    task itself is running sync code (``time.sleep`` in a cell body) or this
-    is a second interrupt, ``KeyboardInterrupt`` is raised there and then, as
-    Python would, so a blocked body can always be stopped. Handlers nest: the
-    innermost driven task gets the interrupt, the outer handler is restored on
-    exit.
+    When the signal finds the loop idle (waiting in its selector for I/O or a
+    timer), the task is cancelled: every node gets ``CancelledError`` at its
+    ``await`` and the task unwinds through its ``async with Session`` blocks,
+    so the session closes (saved marked interrupted). When Python code is
+    running (a node or a cell body blocking in sync code, ``time.sleep``), a
+    cancellation would only land at its next ``await``, maybe never, so
+    ``KeyboardInterrupt`` is raised there and then, as Python's own handler
+    would; :func:`run_in_loop` then cancels what is left. Handlers nest: the
+    innermost driven task gets the interrupt; the outer handler is restored
+    on exit.
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are only delivered to the main thread
         return
 
     def handler(signum: int, frame: Any) -> None:
-        if hits or asyncio.current_task(loop) is task:
+        idle = frame is not None and frame.f_code.co_filename == selectors.__file__
+        if hits or not idle or task.done():
             hits.append(signum)
             raise KeyboardInterrupt
         hits.append(signum)
