@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import selectors
+import signal
 import sys
+import threading
+import time
 import traceback
 import types
 
@@ -336,3 +341,68 @@ def test_magic_works_when_called_from_a_running_loop(shell) -> None:
     value, loop = asyncio.run(from_a_cell())
     assert value == 16
     assert shell.user_ns["loop_inside"] is loop  # ran on the caller's loop, not a new one
+
+
+# -- interrupts without a kernel -----------------------------------------------------------
+def _sigint_when(event: threading.Event) -> threading.Thread:
+    """A thread that sends this process SIGINT once ``event`` is set (like the stop button)."""
+
+    def send() -> None:
+        if event.wait(10):
+            time.sleep(0.1)  # let the main thread reach its await
+            os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_sigint_on_an_idle_loop_cancels_the_coroutine() -> None:
+    from railtracks_nb._sync import run_in_loop
+
+    seen: list[str] = []
+    ready = threading.Event()
+
+    async def waiter() -> None:
+        ready.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+
+    before = signal.getsignal(signal.SIGINT)
+    loop = asyncio.new_event_loop()
+    try:
+        thread = _sigint_when(ready)
+        with pytest.raises(KeyboardInterrupt) as info:
+            run_in_loop(loop, waiter())
+        thread.join()
+    finally:
+        loop.close()
+    assert seen == ["cancelled"]
+    # Cancelled at its await, not unwound by an exception raised inside the selector.
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert not any(f.filename == selectors.__file__ for f in frames)
+    assert signal.getsignal(signal.SIGINT) is before  # the previous handler is back
+
+
+def test_sigint_in_a_shell_session_saves_it_interrupted(shell, tmp_path) -> None:
+    started = threading.Event()
+    shell.user_ns["started"] = started
+    cell(
+        shell,
+        "@rt.function_node\n"
+        "async def wait_here():\n"
+        "    started.set()\n"
+        "    await asyncio.sleep(30)\n",
+    )
+    thread = _sigint_when(started)
+    result = cell(shell, "%%rt_session name=shell-stop var=s7\nawait rt.call(wait_here)\n")
+    thread.join()
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert "shell-stop" in str(result.error_in_exec)
+    assert shell.user_ns["s7"].state is rt.SessionState.IDLE
+    saved = json.loads((tmp_path / ".railtracks" / "shell-stop.json").read_text())
+    assert saved["railtracks_nb"]["status"] == "Interrupted"
+    assert cell(shell, "%%rt_session save_state=False\nawait rt.call(double, 3)\n").result == 6
