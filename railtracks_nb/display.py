@@ -6,6 +6,8 @@ no JavaScript: the graph is laid out here, in Python, and drawn as inline SVG,
 so a saved notebook, nbconvert's HTML or a viewer without a kernel still shows
 the call tree. Every piece of text that comes from a node (names, inputs,
 outputs, errors) goes through :func:`html.escape` before it reaches the page.
+The picture is embedded as an ``<img>`` with an SVG data URL, which survives
+the HTML sanitizer JupyterLab applies to untrusted notebooks.
 
 Sessions can be huge (10,000+ nodes), so the drawing is bounded:
 
@@ -22,6 +24,7 @@ foreign sessions alike; the widgets reuse it for their offline fallback.
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import time
@@ -30,7 +33,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GROUP_MIN", "MAX_BOXES", "MAX_DEPTH", "mimebundle", "static_html", "text_summary"]
+__all__ = [
+    "GROUP_MIN",
+    "MAX_BOXES",
+    "MAX_DEPTH",
+    "mimebundle",
+    "static_html",
+    "static_svg",
+    "text_summary",
+]
 
 #: Siblings with one name are aggregated into one box when there are more than this many.
 GROUP_MIN = 5
@@ -468,8 +479,19 @@ def _status_colour(status: str) -> str:
     return COLOURS.get(status, COLOURS["Open"])[0]
 
 
+def static_svg(payload: dict[str, Any]) -> str:
+    """The call graph of a session payload as a standalone SVG document (no script).
+
+    The same bounded picture :func:`static_html` embeds; each box carries a
+    ``<title>`` with the node's type, status, timing, input, output and error.
+    Empty string when the payload has no nodes.
+    """
+    top, _ = _plan(_build_forest(payload))
+    return _svg(top) if top else ""
+
+
 def static_html(payload: dict[str, Any]) -> str:
-    """A self-contained HTML fragment (inline SVG, no JavaScript) picturing a session.
+    """A self-contained HTML fragment (an SVG image, no JavaScript) picturing a session.
 
     ``payload`` is a saved-state dict in the Railtracks schema, as returned by
     ``to_payload()`` of a session, an ``ExecutionInfo`` or a loaded session, or
@@ -525,7 +547,15 @@ def static_html(payload: dict[str, Any]) -> str:
             '<div style="max-height:520px;overflow:auto;border:1px solid #e0e0e0;'
             'border-radius:4px;margin-top:4px;background:#ffffff">'
         )
-        out.append(_svg(top))
+        svg = _svg(top)
+        # An <img> with a data URL, not inline <svg>: JupyterLab's sanitizer strips inline
+        # SVG from untrusted notebooks (anything opened from elsewhere) but keeps images.
+        # The node tooltips (<title>) live in the SVG and show when it is opened on its own.
+        data = base64.b64encode(svg.encode()).decode()
+        out.append(
+            f'<img src="data:image/svg+xml;base64,{data}" alt="call graph of {_e(name)}" '
+            'style="max-width:none"/>'
+        )
         out.append("</div>")
     else:
         out.append('<div style="color:#757575;font-style:italic">No nodes yet.</div>')

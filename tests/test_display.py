@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import xml.etree.ElementTree as ET
 
@@ -10,7 +11,7 @@ import pytest
 
 import railtracks_nb as rt
 from railtracks_nb import display
-from railtracks_nb.display import mimebundle, static_html
+from railtracks_nb.display import mimebundle, static_html, static_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -88,11 +89,17 @@ def _fan_out(children: int, same_name: bool) -> dict:
     return _payload(nodes, edges)
 
 
+def _svg_text(html: str) -> str:
+    """The SVG document embedded in the HTML as an <img> data URL."""
+    match = re.search(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', html)
+    assert match, "no SVG image in the HTML"
+    assert "<svg" not in html  # inline SVG would be stripped from untrusted notebooks
+    return base64.b64decode(match.group(1)).decode()
+
+
 def _svg_root(html: str) -> ET.Element:
     """The picture must be well-formed XML (an SVG a browser and nbconvert can render)."""
-    match = re.search(r"<svg.*</svg>", html, re.S)
-    assert match, "no <svg> in the HTML"
-    return ET.fromstring(match.group(0))
+    return ET.fromstring(_svg_text(html))
 
 
 def _groups(svg: ET.Element) -> list[ET.Element]:
@@ -194,10 +201,15 @@ def test_node_text_is_escaped() -> None:
     )
     payload["session_name"] = evil
     html = static_html(payload)
-    assert "<script" not in html
-    assert "<img" not in html
-    assert "&lt;script&gt;" in html
-    _svg_root(html)  # still well-formed with all that text inside
+    svg = _svg_text(html)
+    for text in (html, svg):
+        assert "<script" not in text
+        assert "<img src=x" not in text
+        assert "&lt;script&gt;" in text
+    assert svg == static_svg(payload)
+    root = _svg_root(html)  # still well-formed with all that text inside
+    titles = [t.text for t in root.iter(f"{SVG_NS}title")]
+    assert any(evil in (t or "") for t in titles)  # shown as text in the tooltip
     text = mimebundle(payload)["text/plain"]
     assert evil in text  # plain text is not HTML: shown as it is
 
@@ -307,5 +319,5 @@ def test_display_of_an_open_session_while_running() -> None:
         return html, text
 
     html, text = asyncio.run(main())
-    assert "rt-node rt-open" in html
+    assert "rt-node rt-open" in _svg_text(html)
     assert "state BUSY" in text
