@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import inspect
 import json
 import statistics
 import subprocess
@@ -67,9 +68,13 @@ def make_engine(rt) -> dict[str, Callable[[int], Awaitable[None]]]:
     async def fanout(n: int) -> None:
         await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
 
+    options = {"save_state": False, "timeout": 3600.0}
+    if "logging_setting" in inspect.signature(rt.Session).parameters:
+        options["logging_setting"] = "NONE"  # Railtracks 1.7 dropped this option
+
     def runner(entry):
         async def run(n: int) -> None:
-            with rt.Session(save_state=False, logging_setting="NONE", timeout=3600):
+            with rt.Session(**options):
                 await rt.call(entry, n)
 
         return run

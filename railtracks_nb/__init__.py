@@ -16,15 +16,19 @@ from . import context, nodes
 from .call import broadcast, call, call_batch, call_sync
 from .context import prompt
 from .exceptions import (
+    AmbiguousSessionError,
     ConfigError,
     ContextError,
-    FatalError,
     GlobalTimeOutError,
     NodeCreationError,
     NodeInvocationError,
+    RemixError,
     RTError,
     SavedStateError,
+    SessionLookupError,
     SessionStateError,
+    SessionStoreError,
+    UnknownSessionError,
 )
 from .flow import Flow
 from .lifecycle import SessionState
@@ -57,6 +61,9 @@ _LAZY: dict[str, str] = {
     "delete_session": "railtracks_nb.store",
     "restore_session": "railtracks_nb.store",
     "remix": "railtracks_nb.store",
+    "find_session": "railtracks_nb.store",
+    "SessionRecord": "railtracks_nb.store",
+    "SessionList": "railtracks_nb.store",
 }
 
 
@@ -88,10 +95,14 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 __all__ = [
+    "AmbiguousSessionError",
+    "RemixError",
+    "SessionLookupError",
+    "SessionStoreError",
+    "UnknownSessionError",
     "ConfigError",
     "ContextError",
     "ExecutionInfo",
-    "FatalError",
     "Flow",
     "GlobalTimeOutError",
     "NodeCreationError",

@@ -41,10 +41,6 @@ class GlobalTimeOutError(RTError, TimeoutError):
         return (type(self), (self.timeout, self.running))
 
 
-class FatalError(RTError):
-    """A run was ended because a node failed and ``end_on_error=True``."""
-
-
 class ContextError(RTError, RuntimeError):
     """``rt.context`` or ``rt.broadcast`` was used where no session is active."""
 
