@@ -64,7 +64,10 @@ def synthetic_payload(
         }  # fmt: skip
         open_edge = {
             "identifier": request_id, "source": parent_id, "target": node_id, "stamp": created,
-            "details": {"input_args": [i], "input_kwargs": {"level": level}, "status": "Open", "output": None},
+            "details": {
+                "input_args": [i], "input_kwargs": {"level": level},
+                "status": "Open", "output": None,
+            },
             "parent": None,
         }  # fmt: skip
         child_failed = False
@@ -131,7 +134,12 @@ def synthetic_payload(
             "timeout": 150.0,
             "context": {"user": "ada", "note": HOSTILE if hostile else "plain"},
             "errors": [
-                {"node_id": None, "node_name": "x", "type": "ValueError", "message": f"node {i} failed"}
+                {
+                    "node_id": None,
+                    "node_name": "x",
+                    "type": "ValueError",
+                    "message": f"node {i} failed",
+                }
                 for i in sorted(fail)
             ],
             "error_count": len(fail),

@@ -24,6 +24,8 @@ This module imports nothing heavy at import time (networkx only for GraphML).
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import os
@@ -78,13 +80,17 @@ def payload_of(obj: Any) -> dict[str, Any]:
         session = obj.last_session
         if session is None:
             name = getattr(obj, "name", "?")
-            raise ValueError(f"Flow {name!r} has not been invoked yet: there is no session to show.")
+            raise ValueError(
+                f"Flow {name!r} has not been invoked yet: there is no session to show."
+            )
         return session.to_payload()
     to_payload = getattr(obj, "to_payload", None)
     if callable(to_payload):
         payload = to_payload()
         if not isinstance(payload, dict):
-            raise TypeError(f"{type(obj).__name__}.to_payload() returned {type(payload).__name__}, not a dict")
+            raise TypeError(
+                f"{type(obj).__name__}.to_payload() returned {type(payload).__name__}, not a dict"
+            )
         return payload
     raise TypeError(
         f"Cannot show or export a {type(obj).__name__}: expected a Session, ExecutionInfo, "
@@ -161,7 +167,9 @@ def node_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
                 rec["finished"] = snaps[-1]["stamp"]["time"]
             if status == "Failed":
                 out = details.get("output")
-                rec["error"] = out if isinstance(out, dict) else {"type": "Error", "message": str(out)}
+                rec["error"] = (
+                    out if isinstance(out, dict) else {"type": "Error", "message": str(out)}
+                )
             elif status == "Completed":
                 rec["output"] = details.get("output")
     ordered = sorted(records.values(), key=lambda r: r["created_step"])
@@ -268,7 +276,11 @@ def to_graphml_graph(payload: dict[str, Any]) -> Any:
     from .graph import payload_to_networkx
 
     graph = payload_to_networkx(payload)
-    for attrs in [graph.graph, *(a for _, a in graph.nodes(data=True)), *(a for *_, a in graph.edges(data=True))]:
+    for attrs in [
+        graph.graph,
+        *(a for _, a in graph.nodes(data=True)),
+        *(a for *_, a in graph.edges(data=True)),
+    ]:
         for key in list(attrs):
             value = _graphml_value(attrs[key])
             if value is None:
@@ -278,10 +290,30 @@ def to_graphml_graph(payload: dict[str, Any]) -> Any:
     return graph
 
 
-def _script_safe_json(payload: dict[str, Any]) -> str:
+#: Payloads bigger than this (as JSON) are inlined gzip-compressed (base64): a
+#: 14 MB script element takes the HTML parser over a second; its 2 MB
+#: compressed form plus the browser's own DecompressionStream, a tenth of that.
+HTML_COMPRESS_ABOVE = 512 * 1024
+
+
+def _html_data_element(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str)
+    raw = text.encode("utf-8")
+    if len(raw) > HTML_COMPRESS_ABOVE:
+        # mtime=0: the same session always exports to the same bytes.
+        packed = base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+        return (
+            '<script type="application/octet-stream" id="railtracks-data" '
+            f'data-encoding="gzip+base64">{packed}</script>'
+        )
+    return (
+        f'<script type="application/json" id="railtracks-data">{_script_safe_json(text)}</script>'
+    )
+
+
+def _script_safe_json(text: str) -> str:
     # Inside <script>, "<" could close the element ("</script>") or open a comment;
     # "\u003c" is the same character to JSON.parse and inert to the HTML parser.
-    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str)
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -294,8 +326,8 @@ def _script_safe_json(payload: dict[str, Any]) -> str:
 def to_html(payload: dict[str, Any], *, view: str = "dashboard", height: int = 640) -> str:
     """A self-contained HTML page showing ``payload`` in the dashboard (or one view).
 
-    The widget bundle, its CSS and the data are inlined: no network, no CDN, and
-    it opens from ``file://``.
+    The widget bundle, its CSS and the data are inlined (the data gzip-compressed
+    when large): no network, no CDN, and it opens from ``file://``.
     """
     if view not in ("dashboard", "graph", "timeline", "state"):
         raise ValueError(f"Unknown view {view!r}: use 'dashboard', 'graph', 'timeline' or 'state'")
@@ -320,14 +352,12 @@ body {{ margin: 12px; background: #fff; }}
 </head>
 <body>
 <div id="railtracks-app"></div>
-<script type="application/json" id="railtracks-data">{_script_safe_json(payload)}</script>
+{_html_data_element(payload)}
 <script>{script}</script>
 <script>
-(function () {{
-  var data = JSON.parse(document.getElementById("railtracks-data").textContent);
-  RailtracksWidgets.mount(document.getElementById("railtracks-app"), data, {options});
-  window.__railtracksReady = performance.now();
-}})();
+RailtracksWidgets.boot(
+  document.getElementById("railtracks-app"), document.getElementById("railtracks-data"), {options}
+);
 </script>
 </body>
 </html>

@@ -48,7 +48,8 @@ def _hover(rec: dict[str, Any], t0: float) -> str:
     ]
     if rec["error"]:
         err = rec["error"]
-        lines.append(f"error: {html.escape(str(err.get('type')))}: {html.escape(_short(err.get('message', '')))}")
+        kind, message = str(err.get("type")), _short(err.get("message", ""))
+        lines.append(f"error: {html.escape(kind)}: {html.escape(message)}")
     elif rec["status"] == "Completed":
         lines.append(f"output: {html.escape(_short(rec['output']))}")
     return "<br>".join(lines)

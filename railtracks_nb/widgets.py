@@ -31,7 +31,6 @@ import traitlets
 
 from .export import payload_of
 from .serialization import error_to_json, to_jsonable
-from .state import EXTRAS_KEY
 
 __all__ = [
     "GraphView",
@@ -48,7 +47,11 @@ def _live_session(obj: Any) -> Any | None:
     """The session to follow live, if ``obj`` is (or wraps) one that is still open."""
     from .session import Session
 
-    if not isinstance(obj, Session) and hasattr(obj, "last_session") and not hasattr(obj, "to_payload"):
+    if (
+        not isinstance(obj, Session)
+        and hasattr(obj, "last_session")
+        and not hasattr(obj, "to_payload")
+    ):
         obj = obj.last_session
     if isinstance(obj, Session) and not obj.publisher.is_closed:
         return obj
@@ -80,100 +83,28 @@ def _fast_json(value: Any, depth: int = 0) -> Any:
     return to_jsonable(value)
 
 
-class _SnapshotJSON:
-    """Serialises node and request snapshots as ``ExecutionInfo.serialize_node`` /
-    ``serialize_edge`` do, reusing the JSON of a snapshot's ``parent`` when it
-    was already sent (a node is usually sent open, then finished: the finished
-    snapshot's parent is the open one), so each snapshot is encoded once.
-    """
-
-    def __init__(self) -> None:
-        self._nodes: dict[str, tuple[Any, dict[str, Any]]] = {}
-        self._edges: dict[str, tuple[Any, dict[str, Any]]] = {}
-
-    def node(self, snap: Any) -> dict[str, Any] | None:
-        if snap is None:
-            return None
-        cached = self._nodes.get(snap.identifier)
-        if cached is not None and cached[0] is snap:
-            return cached[1]
-        parent = cached[1] if cached is not None and cached[0] is snap.parent else None
-        out = {
-            "identifier": snap.identifier,
-            "node_type": snap.node_type,
-            "name": snap.name,
-            "stamp": snap.stamp.to_json(),
-            "details": {"internals": _fast_json(snap.internals)},
-            "parent": parent if parent is not None or snap.parent is None else self._node_uncached(snap.parent),
-        }
-        self._nodes[snap.identifier] = (snap, out)
-        return out
-
-    def _node_uncached(self, snap: Any) -> dict[str, Any]:
-        return {
-            "identifier": snap.identifier,
-            "node_type": snap.node_type,
-            "name": snap.name,
-            "stamp": snap.stamp.to_json(),
-            "details": {"internals": _fast_json(snap.internals)},
-            "parent": None if snap.parent is None else self._node_uncached(snap.parent),
-        }
-
-    def edge(self, snap: Any) -> dict[str, Any] | None:
-        if snap is None:
-            return None
-        cached = self._edges.get(snap.identifier)
-        if cached is not None and cached[0] is snap:
-            return cached[1]
-        parent = cached[1] if cached is not None and cached[0] is snap.parent else None
-        out = self._edge_body(snap)
-        out["parent"] = parent if parent is not None or snap.parent is None else self._edge_uncached(snap.parent)
-        self._edges[snap.identifier] = (snap, out)
-        return out
-
-    def _edge_uncached(self, snap: Any) -> dict[str, Any]:
-        out = self._edge_body(snap)
-        out["parent"] = None if snap.parent is None else self._edge_uncached(snap.parent)
-        return out
-
-    @staticmethod
-    def _edge_body(snap: Any) -> dict[str, Any]:
-        output = snap.output
-        if snap.status == "Failed" and isinstance(output, BaseException):
-            output = error_to_json(output)
-        return {
-            "identifier": snap.identifier,
-            "source": snap.source_id,
-            "target": snap.sink_id,
-            "stamp": snap.stamp.to_json(),
-            "details": {
-                "input_args": _fast_json(list(snap.input_args)),
-                "input_kwargs": _fast_json(snap.input_kwargs),
-                "status": snap.status,
-                "output": _fast_json(output),
-            },
-        }
-
-    def cached_node(self, node_id: str) -> dict[str, Any] | None:
-        entry = self._nodes.get(node_id)
-        return entry[1] if entry is not None else None
-
-    def cached_edge(self, request_id: str) -> dict[str, Any] | None:
-        entry = self._edges.get(request_id)
-        return entry[1] if entry is not None else None
-
-
 class _LiveFeed:
     """Turns a session's messages into coalesced, incremental deltas for one widget.
 
     The publisher calls it inline, on the thread that runs the session's loop,
-    for every message. It only records *which* nodes, requests and runs
-    changed; serialising happens in :meth:`flush`, at most once per
-    ``MIN_INTERVAL`` (a timer on the running loop), so a fan-out of 10,000
-    nodes produces a handful of deltas, each carrying every node changed since
-    the previous one. The session closing (``SessionStateChanged`` to
-    ``IDLE``) forces a final flush and then resets the widget's ``payload``
-    (assembled from the JSON already made for the deltas, not re-encoded).
+    for every message; it only queues the message. :meth:`flush` turns the
+    queue into one delta, at most once per ``MIN_INTERVAL`` (a timer on the
+    running loop), so a fan-out of 10,000 nodes sends a handful of deltas. The
+    session closing (``SessionStateChanged`` to ``IDLE``) forces a final flush.
+
+    A delta carries compact *events*, one per message, grouped by run::
+
+        ["c", step, time, stamp_text, request_id, caller_id, node_id, name, type, args, kwargs]
+        ["s", step, time, stamp_text, request_id, node_id, result, latency]
+        ["f", step, time, stamp_text, request_id, node_id, error, latency]
+        ["x", step, time, stamp_text]                       # a fatal failure's stamp
+
+    from which the front end rebuilds the saved-state snapshots (node and
+    request, each change a new snapshot whose ``parent`` is the previous one)
+    exactly as the engine's ``ExecutionInfo`` does. Sending events instead of
+    serialised snapshots keeps the cost per node to a few microseconds and a
+    couple of hundred bytes, which is what lets a live dashboard follow a
+    10,000-node fan-out without slowing it down much.
     """
 
     MIN_INTERVAL = 0.1
@@ -181,49 +112,50 @@ class _LiveFeed:
     def __init__(self, session: Any, widget: _RTWidget) -> None:
         from . import messages as m
 
-        self._m = m
         self.session = session
         self.widget = widget
-        self._json = _SnapshotJSON()
-        self._nodes: dict[str, str] = {}  # node id -> run id
-        self._edges: dict[str, str] = {}  # request id -> run id
-        self._runs: set[str] = set()
+        self._events: list[Any] = []
+        self._runs: dict[str, None] = {}
         self._extras_dirty = True
-        self._steps_sent: dict[str, int] = {}
         self._last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
         self.seq = 0
         self.closed = False
-        self._node_kinds = (m.RequestCreation, m.RequestSuccess, m.RequestFailure)
+        self._creation, self._success, self._failure = (
+            m.RequestCreation,
+            m.RequestSuccess,
+            m.RequestFailure,
+        )
+        self._fatal, self._state = m.FatalFailure, m.SessionStateChanged
         self._run_kinds = (m.RunStarted, m.RunFinished, m.FatalFailure)
-        # Stamps already in the initial payload are not sent again.
-        for run_id, run in session.rt_state.info.runs.items():
-            self._steps_sent[run_id] = len(run.stamps)
+        self._node_kinds = (m.RequestCreation, m.RequestSuccess, m.RequestFailure)
         self.subscription = session.publisher.subscribe(self, f"railtracks_nb.widgets:{id(widget)}")
 
-    # The publisher's callback: cheap bookkeeping only.
+    # The publisher's callback: queue and go, the work happens in flush().
     def __call__(self, message: Any) -> None:
         if self.closed:
             return
-        if isinstance(message, self._node_kinds):
-            self._nodes[message.node_id] = message.run_id
-            self._edges[message.request_id] = message.run_id
-            self._runs.add(message.run_id)
-        elif isinstance(message, self._run_kinds):
-            self._runs.add(message.run_id)
+        kind = type(message)
+        if kind in self._node_kinds:
+            self._events.append(message)
+            if kind is self._failure:
+                self._extras_dirty = True  # the error list changed
+        elif kind in self._run_kinds:
+            self._runs[message.run_id] = None
             self._extras_dirty = True
-        elif isinstance(message, self._m.SessionStateChanged):
+            if kind is self._fatal:
+                self._events.append(message)
+        elif kind is self._state:
             self._extras_dirty = True
             if message.new == "IDLE":
                 self.close(final=True)
                 return
         else:
             return  # broadcasts and anything else change nothing we draw
-        self._schedule()
+        if self._timer is None:
+            self._schedule()
 
     def _schedule(self) -> None:
-        if self._timer is not None:
-            return  # a flush is already due and will include this change
         wait = self._last_flush + self.MIN_INTERVAL - time.monotonic()
         if wait <= 0:
             self.flush()
@@ -241,10 +173,10 @@ class _LiveFeed:
 
     @property
     def pending(self) -> bool:
-        return bool(self._nodes or self._edges or self._runs or self._extras_dirty)
+        return bool(self._events or self._runs or self._extras_dirty)
 
     def flush(self) -> dict[str, Any] | None:
-        """Send everything changed since the last flush as one delta; returns it (or None)."""
+        """Send everything queued since the last flush as one delta; returns it (or None)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -252,25 +184,36 @@ class _LiveFeed:
         if not self.pending:
             return None
         info = self.session.rt_state.info
-        node_forest, request_forest = info.node_forest, info.request_forest
-        nodes, edges, runs = self._nodes, self._edges, self._runs
-        self._nodes, self._edges, self._runs = {}, {}, set()
-        delta: dict[str, Any] = {"type": "delta"}
-        run_ids = set(runs) | set(nodes.values()) | set(edges.values())
-        delta["runs"] = [info.run_header(r) for r in run_ids if r in info.runs]
-        to_node, to_edge = self._json.node, self._json.edge
-        delta["nodes"] = [[run, to_node(node_forest[n])] for n, run in nodes.items() if n in node_forest]
-        delta["edges"] = [[run, to_edge(request_forest[e])] for e, run in edges.items() if e in request_forest]
-        steps = []
-        for run_id in run_ids:
-            run = info.runs.get(run_id)
-            if run is None:
-                continue
-            sent = self._steps_sent.get(run_id, 0)
-            if len(run.stamps) > sent:
-                steps.append([run_id, [s.to_json() for s in run.stamps[sent:]]])
-                self._steps_sent[run_id] = len(run.stamps)
-        delta["steps"] = steps
+        events, runs = self._events, self._runs
+        self._events, self._runs = [], {}
+        by_run: dict[str, list[list[Any]]] = {}
+        creation, success, failure = self._creation, self._success, self._failure
+        for m in events:
+            st = m.stamp
+            kind = type(m)
+            if kind is creation:
+                row = [
+                    "c", st.step, st.time, st.identifier, m.request_id, m.parent_node_id,
+                    m.node_id, m.node_name, m.node_type, _fast_json(m.args), _fast_json(m.kwargs),
+                ]  # fmt: skip
+            elif kind is success:
+                row = ["s", st.step, st.time, st.identifier, m.request_id, m.node_id,
+                       _fast_json(m.result), m.latency]  # fmt: skip
+            elif kind is failure:
+                row = ["f", st.step, st.time, st.identifier, m.request_id, m.node_id,
+                       error_to_json(m.error), m.latency]  # fmt: skip
+            else:
+                row = ["x", st.step, st.time, st.identifier]
+            rows = by_run.get(m.run_id)
+            if rows is None:
+                rows = by_run[m.run_id] = []
+                runs[m.run_id] = None
+            rows.append(row)
+        delta: dict[str, Any] = {
+            "type": "delta",
+            "runs": [info.run_header(r) for r in runs if r in info.runs],
+            "events": [[run_id, rows] for run_id, rows in by_run.items()],
+        }
         if self._extras_dirty:
             self._extras_dirty = False
             delta["extras"] = _session_extras(self.session)
@@ -281,40 +224,11 @@ class _LiveFeed:
         return delta
 
     def snapshot(self) -> dict[str, Any]:
-        """The complete current payload, reusing the JSON already made for deltas.
-
-        Same shape as ``ExecutionInfo.to_payload()`` plus the session's extras.
-        """
-        info = self.session.rt_state.info
-        runs = []
-        for run in list(info.runs.values()):
-            entry = info.run_header(run.run_id)
-            entry["nodes"] = [
-                self._json.cached_node(n) or self._json.node(info.node_forest[n])
-                for n in run.node_ids
-                if n in info.node_forest
-            ]
-            entry["edges"] = [
-                self._json.cached_edge(r) or self._json.edge(info.request_forest[r])
-                for r in run.request_ids
-                if r in info.request_forest
-            ]
-            entry["steps"] = [s.to_json() for s in run.stamps]
-            runs.append(entry)
-        end = info.end_time
-        if end is None:  # still open: the schema wants a number, so use "so far"
-            end = max((s.time for s in info.all_stamps), default=info.start_time)
-        return {
-            "session_id": info.session_id or "",
-            "session_name": info.session_name,
-            "start_time": info.start_time,
-            "end_time": end,
-            "runs": runs,
-            EXTRAS_KEY: _session_extras(self.session),
-        }
+        """The complete current payload (``Session.to_payload()``), for a resync."""
+        return self.session.to_payload()
 
     def close(self, final: bool = False) -> None:
-        """Stop following the session; with ``final``, send the last delta and full payload."""
+        """Stop following the session; with ``final``, send what is still queued first."""
         if self.closed:
             return
         if final:
@@ -328,7 +242,7 @@ class _LiveFeed:
         except KeyError:
             pass  # the publisher already dropped us (it is shutting down)
         if final:
-            self.widget._finish_live(self.snapshot(), self.seq)
+            self.widget._finish_live(self)
 
 
 def _session_extras(session: Any) -> dict[str, Any]:
@@ -356,8 +270,11 @@ class _RTWidget(anywidget.AnyWidget):
     #: ``json.dumps`` instead of a walk of every dict by the widget machinery.
     #: Read and write it as a dict through :attr:`payload`.
     data = traitlets.Bytes(b"{}").tag(sync=True)
-    #: The number of the last delta already folded into ``payload``.
+    #: The number of the last delta already folded into ``data``.
     payload_seq = traitlets.Int(0).tag(sync=True)
+    #: The number of deltas sent (set when a live session closes). A front end that
+    #: starts with ``seq > payload_seq`` (a reloaded page) asks for a full snapshot.
+    seq = traitlets.Int(0).tag(sync=True)
     #: Whether deltas are still coming (a live session).
     live = traitlets.Bool(False).tag(sync=True)
     #: Height of the view in pixels.
@@ -374,6 +291,7 @@ class _RTWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.updates_sent = 0
         self._payload_cache: dict[str, Any] | None = None
+        self._final: _LiveFeed | None = None
         self.last_delta: dict[str, Any] | None = None
         self._feed: _LiveFeed | None = None
         self.on_msg(self._on_front_end_msg)
@@ -383,9 +301,12 @@ class _RTWidget(anywidget.AnyWidget):
     def set_source(self, obj: Any, *, live: bool = True) -> None:
         """Show ``obj`` (see :func:`railtracks_nb.export.payload_of`); follow it if it is live."""
         self.stop()
+        self._final = None
         session = _live_session(obj) if live else None
-        self.payload_seq = 0
-        self.payload = payload_of(obj)
+        with self.hold_sync():
+            self.payload_seq = 0
+            self.seq = 0
+            self.payload = payload_of(obj)
         if session is not None:
             self._feed = _LiveFeed(session, self)
             self.live = True
@@ -394,14 +315,20 @@ class _RTWidget(anywidget.AnyWidget):
 
     @property
     def payload(self) -> dict[str, Any]:
-        """The payload the widget started from (after a live session closes: its final state)."""
+        """The session as the widget shows it: the payload it was given, or, for a
+        live session, everything sent so far (assembled, not re-serialised)."""
+        source = self._feed or self._final
+        if source is not None:
+            return source.snapshot()
         if self._payload_cache is None:
             self._payload_cache = json.loads(self.data or b"{}")
         return self._payload_cache
 
     @payload.setter
     def payload(self, value: dict[str, Any]) -> None:
-        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str).encode(
+            "utf-8"
+        )
         self._payload_cache = value
         self.data = encoded
 
@@ -422,17 +349,20 @@ class _RTWidget(anywidget.AnyWidget):
         self.last_delta = delta
         self.send(delta)
 
-    def _finish_live(self, payload: dict[str, Any], seq: int) -> None:
+    def _finish_live(self, feed: _LiveFeed) -> None:
+        # The front end already has everything; re-sending the whole payload would
+        # cost a full JSON encoding of the session (~0.5 s at 10,000 nodes). The
+        # feed stays around to answer a reloaded page's request for a snapshot.
         self._feed = None
-        # One full snapshot at the end: notebooks saved with widget state then hold it all.
+        self._final = feed
         with self.hold_sync():
-            self.payload_seq = seq
-            self.payload = payload
+            self.seq = feed.seq
             self.live = False
 
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "sync" and self._feed is not None:
-            self.send({"type": "reset", "payload": self._feed.snapshot(), "seq": self._feed.seq})
+        source = self._feed or self._final
+        if isinstance(content, dict) and content.get("type") == "sync" and source is not None:
+            self.send({"type": "reset", "payload": source.snapshot(), "seq": source.seq})
 
     def close(self) -> None:
         self.stop()

@@ -65,3 +65,34 @@ export function mount(el: HTMLElement, payload: unknown, opts: MountOptions = {}
   const cleanup = widget.render({ model, el });
   return { model, cleanup };
 }
+
+/** Read the inlined data: plain JSON, or gzip+base64 for large sessions. */
+export async function readData(dataEl: HTMLElement): Promise<unknown> {
+  const text = dataEl.textContent ?? "";
+  if (dataEl.dataset.encoding !== "gzip+base64") return JSON.parse(text);
+  if (typeof DecompressionStream !== "function") {
+    throw new Error("This browser cannot decompress the embedded session (no DecompressionStream).");
+  }
+  const binary = atob(text.trim());
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+/** Entry point of exported pages: decode the data element, mount, flag readiness. */
+export async function boot(appEl: HTMLElement, dataEl: HTMLElement, opts: MountOptions = {}) {
+  try {
+    const payload = await readData(dataEl);
+    const mounted = mount(appEl, payload, opts);
+    (window as any).__railtracksReady = performance.now();
+    return mounted;
+  } catch (err) {
+    const box = document.createElement("pre");
+    box.className = "rt-load-error";
+    box.textContent = `railtracks_nb: could not show this session: ${String(err)}`;
+    appEl.appendChild(box);
+    (window as any).__railtracksError = String(err);
+    throw err;
+  }
+}

@@ -86,15 +86,22 @@ export interface Payload {
   railtracks_nb?: Extras;
 }
 
-/** A live update from the kernel (see `railtracks_nb/widgets.py`, `_LiveFeed`). */
+/**
+ * One message of the session, compact (see `_LiveFeed` in railtracks_nb/widgets.py):
+ * ["c", step, time, text, request_id, caller_id, node_id, name, type, args, kwargs]  created
+ * ["s", step, time, text, request_id, node_id, result, latency]                      succeeded
+ * ["f", step, time, text, request_id, node_id, error, latency]                       failed
+ * ["x", step, time, text]                                                            fatal failure
+ */
+export type EventRow = [string, number, number, string, ...unknown[]];
+
+/** A live update from the kernel: the events since the previous delta. */
 export interface Delta {
   type: "delta";
   seq: number;
   session?: Partial<Payload>;
   runs?: RunHeader[];
-  nodes?: [string, NodeJSON][];
-  edges?: [string, EdgeJSON][];
-  steps?: [string, Stamp[]][];
+  events?: [string, EventRow[]][];
   extras?: Extras;
 }
 
@@ -240,15 +247,57 @@ export class Store {
     if (delta.seq && delta.seq <= this.seq) return;
     if (delta.session) Object.assign(this.meta, delta.session);
     for (const header of delta.runs ?? []) this.run(header);
-    for (const [runId, node] of delta.nodes ?? []) this.runFor(runId).nodes.set(node.identifier, node);
-    for (const [runId, edge] of delta.edges ?? []) this.runFor(runId).edges.set(edge.identifier, edge);
-    for (const [runId, stamps] of delta.steps ?? []) {
-      const rs = this.runFor(runId);
-      for (const s of stamps) rs.steps.set(s.step, s);
-    }
+    for (const [runId, rows] of delta.events ?? []) this.applyEvents(this.runFor(runId), rows);
     if (delta.extras) this.extras = { ...this.extras, ...delta.extras };
     if (delta.seq) this.seq = delta.seq;
     this.changed();
+  }
+
+  /** Rebuild saved-state snapshots from events, as the engine's ExecutionInfo records them. */
+  private applyEvents(rs: RunStore, rows: EventRow[]): void {
+    for (const row of rows) {
+      const [kind, step, time, text] = row;
+      const stamp: Stamp = { step, time, identifier: text };
+      rs.steps.set(step, stamp);
+      if (kind === "c") {
+        const [requestId, callerId, nodeId, name, type, args, kwargs] = row.slice(4) as [
+          string, string | null, string, string, string, unknown[], Record<string, unknown>,
+        ];
+        rs.nodes.set(nodeId, {
+          identifier: nodeId, node_type: type, name, stamp, details: { internals: {} }, parent: null,
+        });
+        rs.edges.set(requestId, {
+          identifier: requestId, source: callerId, target: nodeId, stamp,
+          details: { input_args: args, input_kwargs: kwargs, status: "Open", output: null },
+          parent: null,
+        });
+      } else if (kind === "s" || kind === "f") {
+        const [requestId, nodeId, output, latency] = row.slice(4) as [string, string, unknown, number];
+        const prevN = rs.nodes.get(nodeId) ?? null;
+        const prevE = rs.edges.get(requestId) ?? null;
+        rs.nodes.set(nodeId, {
+          identifier: nodeId,
+          node_type: prevN?.node_type ?? "Other",
+          name: prevN?.name ?? nodeId,
+          stamp,
+          details: { internals: { latency: { total_time: latency } } },
+          parent: prevN,
+        });
+        rs.edges.set(requestId, {
+          identifier: requestId,
+          source: prevE?.source ?? null,
+          target: nodeId,
+          stamp,
+          details: {
+            input_args: prevE?.details.input_args ?? [],
+            input_kwargs: prevE?.details.input_kwargs ?? {},
+            status: kind === "s" ? "Completed" : "Failed",
+            output,
+          },
+          parent: prevE,
+        });
+      }
+    }
   }
 
   /** Handle a custom message from the kernel. Returns whether it was ours. */

@@ -1,5 +1,5 @@
 // Small DOM helpers. Every piece of text coming from a session goes through
-// `textContent` (never innerHTML), so node names, inputs and outputs are
+// `textContent` (never as markup), so node names, inputs and outputs are
 // shown as characters and can never become markup.
 
 export function el<K extends keyof HTMLElementTagNameMap>(

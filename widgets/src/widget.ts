@@ -34,8 +34,11 @@ export function storeFor(model: HostModel): Store {
 export default {
   initialize({ model }: { model: HostModel }) {
     storeFor(model);
-    // A live widget may have sent deltas before this module loaded: ask for a snapshot.
-    if (model.get("live")) model.send({ type: "sync" });
+    // Deltas sent before this module loaded (a live session, or a reloaded page
+    // after one) are not in `data`: ask the kernel for a full snapshot.
+    if (model.get("live") || (model.get("seq") ?? 0) > (model.get("payload_seq") ?? 0)) {
+      model.send({ type: "sync" });
+    }
   },
   render({ model, el }: { model: HostModel; el: HTMLElement }) {
     const view = mountView(el, storeFor(model), model);

@@ -1,0 +1,354 @@
+"""Widget models, the live delta feed (coalescing, fidelity, final flush), and rt.show."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+import railtracks_nb as rt
+from railtracks_nb import widgets
+from railtracks_nb._synthetic import synthetic_payload
+from railtracks_nb.widgets import GraphView, SessionDashboard, StateView, TimelineView
+
+
+class Recorder:
+    """Captures what a widget sends to the front end."""
+
+    def __init__(self, widget: widgets._RTWidget) -> None:
+        self.messages: list[dict] = []
+        original = widget.send
+
+        def send(content, buffers=None):
+            # What the kernel's comm would do: the content must be JSON.
+            self.messages.append(json.loads(json.dumps(content, allow_nan=False)))
+            original(content, buffers)
+
+        widget.send = send
+
+    @property
+    def deltas(self) -> list[dict]:
+        return [m for m in self.messages if m.get("type") == "delta"]
+
+
+def apply_events(payload: dict, deltas: list[dict]) -> dict:
+    """A Python port of the front end's Store.applyEvents, to check the event format.
+
+    Returns ``{run_id: {"nodes": {id: json}, "edges": {id: json}, "steps": {step: stamp},
+    "header": run fields}}``.
+    """
+    runs: dict[str, dict] = {}
+    for run in payload.get("runs", []):
+        runs[run["run_id"]] = {
+            "header": {k: v for k, v in run.items() if k not in ("nodes", "edges", "steps")},
+            "nodes": {n["identifier"]: n for n in run["nodes"]},
+            "edges": {e["identifier"]: e for e in run["edges"]},
+            "steps": {s["step"]: s for s in run["steps"]},
+        }
+    for delta in deltas:
+        for header in delta.get("runs", []):
+            runs.setdefault(header["run_id"], {"nodes": {}, "edges": {}, "steps": {}})["header"] = (
+                header
+            )
+        for run_id, rows in delta.get("events", []):
+            rs = runs.setdefault(run_id, {"nodes": {}, "edges": {}, "steps": {}, "header": None})
+            for row in rows:
+                kind, step, t, text = row[:4]
+                stamp = {"step": step, "time": t, "identifier": text}
+                rs["steps"][step] = stamp
+                if kind == "c":
+                    req, caller, node, name, ntype, args, kwargs = row[4:]
+                    rs["nodes"][node] = {
+                        "identifier": node, "node_type": ntype, "name": name, "stamp": stamp,
+                        "details": {"internals": {}}, "parent": None,
+                    }  # fmt: skip
+                    rs["edges"][req] = {
+                        "identifier": req, "source": caller, "target": node, "stamp": stamp,
+                        "details": {"input_args": args, "input_kwargs": kwargs, "status": "Open",
+                                    "output": None},
+                        "parent": None,
+                    }  # fmt: skip
+                elif kind in ("s", "f"):
+                    req, node, output, latency = row[4:]
+                    prev_n, prev_e = rs["nodes"][node], rs["edges"][req]
+                    rs["nodes"][node] = {
+                        "identifier": node, "node_type": prev_n["node_type"],
+                        "name": prev_n["name"], "stamp": stamp,
+                        "details": {"internals": {"latency": {"total_time": latency}}},
+                        "parent": prev_n,
+                    }  # fmt: skip
+                    rs["edges"][req] = {
+                        "identifier": req, "source": prev_e["source"], "target": node,
+                        "stamp": stamp,
+                        "details": {
+                            "input_args": prev_e["details"]["input_args"],
+                            "input_kwargs": prev_e["details"]["input_kwargs"],
+                            "status": "Completed" if kind == "s" else "Failed", "output": output,
+                        },
+                        "parent": prev_e,
+                    }  # fmt: skip
+    return runs
+
+
+@rt.function_node
+async def leaf(i: int) -> int:
+    return i * 2
+
+
+@rt.function_node
+async def fan_out(n: int) -> int:
+    results = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
+    return len(results)
+
+
+@rt.function_node
+def shaky(x: int) -> int:
+    if x % 2:
+        raise ValueError(f"odd <{x}>")
+    return x
+
+
+@rt.function_node
+async def mixed(n: int) -> list:
+    out = []
+    for i in range(n):
+        try:
+            out.append(await rt.call(shaky, i))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
+
+
+# -- models -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("cls", "view"),
+    [
+        (GraphView, "graph"),
+        (TimelineView, "timeline"),
+        (StateView, "state"),
+        (SessionDashboard, "dashboard"),
+    ],
+)
+def test_each_class_draws_its_view_from_a_payload(cls, view):
+    payload = synthetic_payload((3, 2))
+    w = cls(payload)
+    assert w.view == view
+    assert w.live is False
+    # The payload travels as JSON bytes and reads back as the same dict.
+    assert json.loads(w.data) == payload
+    assert w.payload == payload
+    assert w._esm.endswith(".js") or "export" in str(w._esm)
+    w.close()
+
+
+def test_front_end_bundle_is_shipped_in_the_package():
+    static = widgets._STATIC
+    for name in ("widget.js", "standalone.js", "widget.css"):
+        assert (static / name).stat().st_size > 1000, name
+    esm = (static / "widget.js").read_text()
+    assert "export" in esm and "msg:custom" in esm
+    # Node text is only ever set as text: our sources never assign HTML (the
+    # bundle holds d3-selection's unused .html(), so the sources are checked).
+    sources = sorted((Path(__file__).resolve().parents[1] / "widgets" / "src").glob("*.ts"))
+    assert len(sources) >= 6
+    for src in sources:
+        text = src.read_text()
+        for forbidden in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            ".html(",
+        ):
+            assert forbidden not in text, (src.name, forbidden)
+
+
+def test_show_accepts_every_kind_of_source(railtracks_sample_path):
+    with rt.Session(save_state=False, name="shown") as session:
+        rt.call_sync(leaf, 3)
+    for source in (session, session.info, railtracks_sample_path, str(railtracks_sample_path),
+                   rt.load(railtracks_sample_path), synthetic_payload((2,))):  # fmt: skip
+        w = rt.show(source)
+        assert isinstance(w, SessionDashboard)
+        assert w.live is False
+        assert w.payload["runs"], source
+        w.close()
+    with pytest.raises(TypeError, match="Cannot show or export"):
+        rt.show(3.5)
+
+
+def test_show_a_flow_shows_its_latest_run():
+    flow = rt.Flow("doubler", leaf, save_state=False)
+    flow.invoke(4)
+    w = rt.show(flow, height=300)
+    assert w.height == 300
+    assert [n["name"] for n in w.payload["runs"][0]["nodes"]] == ["leaf"]
+    assert w.payload["runs"][0]["edges"][0]["details"]["output"] == 8
+    w.close()
+
+
+def test_step_and_selection_are_model_state():
+    w = SessionDashboard(synthetic_payload((2,)), step=3, selected="abc")
+    assert (w.step, w.selected) == (3, "abc")
+    w.step = None
+    assert w.step is None
+    w.close()
+
+
+# -- live feed ----------------------------------------------------------------------------
+def test_live_dashboard_10000_node_fan_out_sends_a_bounded_number_of_deltas():
+    n = 10_000
+    session = rt.Session(save_state=False, logging_setting="NONE", name="fan")
+    with session:
+        w = SessionDashboard(session)
+        rec = Recorder(w)
+        assert w.live is True
+        started = time.monotonic()
+        rt.call_sync(fan_out, n)
+        elapsed = time.monotonic() - started
+    deltas = rec.deltas
+    # At most one delta per MIN_INTERVAL while running, plus the first and the final one:
+    # a bound derived from how long the run took, not an assertion about that time.
+    assert len(deltas) <= math.ceil(elapsed / widgets._LiveFeed.MIN_INTERVAL) + 3
+    assert len(deltas) < 200  # versus 20,000 node messages
+    assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
+    rows = [row for d in deltas for _, rs in d["events"] for row in rs]
+    assert sum(r[0] == "c" for r in rows) == n + 1
+    assert sum(r[0] == "s" for r in rows) == n + 1
+    assert w.live is False and w.seq == len(deltas) == w.updates_sent
+    # The widget's view of the session is complete.
+    assert sum(len(r["nodes"]) for r in w.payload["runs"]) == n + 1
+    w.close()
+
+
+def test_events_rebuild_exactly_what_the_engine_saves():
+    session = rt.Session(save_state=False, logging_setting="NONE", name="mixed", context={"k": "v"})
+    with session:
+        w = SessionDashboard(session)
+        rec = Recorder(w)
+        rt.call_sync(mixed, 5)
+        rt.call_sync(leaf, 7)  # a second run
+    rebuilt = apply_events(json.loads(w.data), rec.deltas)
+    truth = json.loads(json.dumps(session.to_payload()))
+    assert set(rebuilt) == {r["run_id"] for r in truth["runs"]}
+    for run in truth["runs"]:
+        got = rebuilt[run["run_id"]]
+        assert got["nodes"] == {n["identifier"]: n for n in run["nodes"]}
+        assert got["edges"] == {e["identifier"]: e for e in run["edges"]}
+        assert sorted(got["steps"].values(), key=lambda s: s["step"]) == run["steps"]
+        assert got["header"]["status"] == run["status"]
+    failures = [row for d in rec.deltas for _, rs in d["events"] for row in rs if row[0] == "f"]
+    assert len(failures) == 2
+    assert failures[0][6]["type"] == "ValueError" and failures[0][6]["message"] == "odd <1>"
+    last_extras = [d["extras"] for d in rec.deltas if "extras" in d][-1]
+    assert last_extras["state"] == "IDLE"
+    assert last_extras["context"] == {"k": "v"}
+    assert last_extras["error_count"] == 2
+    w.close()
+
+
+def test_coalescing_holds_everything_until_the_interval_or_the_close(monkeypatch):
+    monkeypatch.setattr(widgets._LiveFeed, "MIN_INTERVAL", 3600.0)
+    session = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        w = GraphView(session)
+        rec = Recorder(w)
+        rt.call_sync(fan_out, 50)
+        rt.call_sync(fan_out, 50)
+        # The first message (the session going BUSY) is sent at once; then nothing
+        # more within the interval, however many nodes ran.
+        assert len(rec.deltas) == 1
+        assert rec.deltas[0]["events"] == []
+    # ...and the close sends it all in one final delta.
+    assert len(rec.deltas) == 2
+    rows = [row for _, rs in rec.deltas[1]["events"] for row in rs]
+    assert len(rows) == 2 * 2 * 51
+    w.close()
+
+
+def test_a_front_end_that_asks_gets_a_full_snapshot():
+    session = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        w = SessionDashboard(session)
+        rec = Recorder(w)
+        rt.call_sync(fan_out, 3)
+        w._on_front_end_msg(w, {"type": "sync"}, [])
+        reset = rec.messages[-1]
+        assert reset["type"] == "reset"
+        assert reset["seq"] == w._feed.seq
+        assert len(reset["payload"]["runs"][0]["nodes"]) == 4
+    # After the close too (a reloaded page), with the final sequence number.
+    w._on_front_end_msg(w, {"type": "sync"}, [])
+    assert rec.messages[-1]["type"] == "reset" and rec.messages[-1]["seq"] == w.seq
+    # Anything else from the front end is ignored.
+    before = len(rec.messages)
+    w._on_front_end_msg(w, {"type": "hello"}, [])
+    assert len(rec.messages) == before
+    w.close()
+
+
+def test_stop_unsubscribes_and_keeps_what_was_shown():
+    session = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        w = TimelineView(session)
+        names = [s.name for s in session.publisher.subscribers]
+        assert any(n.startswith("railtracks_nb.widgets") for n in names)
+        w.stop()
+        assert w.live is False
+        assert not any(
+            s.name.startswith("railtracks_nb.widgets") for s in session.publisher.subscribers
+        )
+        rec = Recorder(w)
+        rt.call_sync(leaf, 1)
+    assert rec.deltas == []
+    w.close()
+
+
+def test_finished_session_is_not_followed():
+    with rt.Session(save_state=False) as session:
+        rt.call_sync(leaf, 1)
+    w = SessionDashboard(session)
+    assert w.live is False
+    assert len(w.payload["runs"]) == 1
+    w.close()
+
+
+def test_widget_shown_mid_session_starts_from_the_state_so_far():
+    session = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        rt.call_sync(leaf, 1)
+        w = SessionDashboard(session)
+        rec = Recorder(w)
+        assert len(w.payload["runs"]) == 1  # the first run is in the starting payload
+        rt.call_sync(leaf, 2)
+    rebuilt = apply_events(json.loads(w.data), rec.deltas)
+    assert sum(len(r["nodes"]) for r in rebuilt.values()) == 2
+    w.close()
+
+
+def test_live_feed_with_async_session_and_sync_nodes():
+    @rt.function_node
+    def slow(x: int) -> int:
+        time.sleep(0.01)
+        return x
+
+    @rt.function_node
+    async def many(n: int) -> list:
+        return await asyncio.gather(*(rt.call(slow, i) for i in range(n)))
+
+    async def main():
+        async with rt.Session(save_state=False, logging_setting="NONE") as session:
+            w = StateView(session)
+            rec = Recorder(w)
+            await rt.call(many, 8)
+        return w, rec
+
+    w, rec = asyncio.run(main())
+    rows = [row for d in rec.deltas for _, rs in d["events"] for row in rs]
+    assert sorted(r[0] for r in rows) == ["c"] * 9 + ["s"] * 9
+    assert w.live is False
+    w.close()
