@@ -14,7 +14,7 @@ import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import CoroutineType
 from typing import Any
 
@@ -58,7 +58,7 @@ class ThreadPoolExecutionStrategy:
     def __init__(self, max_workers: int = 32) -> None:
         self.max_workers = max_workers
         self._executor: ThreadPoolExecutor | None = None
-        self._running: dict[asyncio.Future[Any], str] = {}
+        self._running: dict[Future[Any], str] = {}
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -66,17 +66,19 @@ class ThreadPoolExecutionStrategy:
         return self._executor
 
     async def execute(self, work: Callable[[], Any], name: str) -> Any:
-        loop = asyncio.get_running_loop()
         # A copy of the caller's context: the node sees its session, frame and context.
-        future = loop.run_in_executor(self._pool(), contextvars.copy_context().run, work)
-        self._running[future] = name
-        try:
-            result = await future
-        finally:
-            self._running.pop(future, None)
+        job = self._pool().submit(contextvars.copy_context().run, work)
+        # Tracked until the *thread* is done, not until the awaiting task gives up:
+        # a cancelled caller leaves the thread running, and shutdown() must know.
+        self._running[job] = name
+        job.add_done_callback(self._forget)
+        result = await asyncio.wrap_future(job)
         if inspect.isawaitable(result):  # a sync function that returned a coroutine
             result = await result
         return result
+
+    def _forget(self, job: Future[Any]) -> None:
+        self._running.pop(job, None)
 
     def running(self) -> list[str]:
         return list(self._running.values())
@@ -87,7 +89,7 @@ class ThreadPoolExecutionStrategy:
         Python cannot stop a running thread: those nodes finish on their own
         and their results are dropped. Queued ones never start.
         """
-        still = [name for fut, name in self._running.items() if not fut.done()]
+        still = [name for job, name in list(self._running.items()) if job.running()]
         if self._executor is not None:
             self._executor.shutdown(wait=not still, cancel_futures=True)
             self._executor = None

@@ -118,7 +118,7 @@ class RTPublisher(Generic[M]):
             except Exception:
                 logger.exception("Subscriber %r raised on %s; ignored", entry.name, _kind(message))
                 continue
-            if inspect.isawaitable(result):  # a sync callable that returned a coroutine
+            if result is not None and inspect.isawaitable(result):  # returned a coroutine
                 entry.queue.append(result)
                 self._kick(entry)
         for entry in self._async:

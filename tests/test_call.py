@@ -323,3 +323,24 @@ def test_no_threads_left_behind_after_sessions():
         rt.call_sync(fan_out_sync, 3)
     after = {t.ident for t in threading.enumerate() if t.name.startswith("rt-node")}
     assert not (after - before)
+
+
+def test_timeout_during_a_sync_node_does_not_wait_for_its_thread(caplog):
+    release = threading.Event()
+    finished = threading.Event()
+
+    @rt.function_node
+    def blocking():
+        release.wait(10)
+        finished.set()
+
+    with caplog.at_level("WARNING", logger="RT"):
+        with rt.Session(timeout=0.1, save_state=False) as s:
+            with pytest.raises(rt.GlobalTimeOutError, match="'blocking'"):
+                rt.call_sync(blocking)
+        # the session closed while the thread still ran: it did not wait for it
+        assert not finished.is_set()
+    assert any("'blocking' still running" in r.getMessage() for r in caplog.records)
+    assert s.info.node_status(next(iter(s.info.node_forest))) == "Failed"
+    release.set()
+    assert finished.wait(10)  # and the thread does end: nothing is left behind
