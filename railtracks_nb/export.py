@@ -344,6 +344,7 @@ def to_html(payload: dict[str, Any], *, view: str = "dashboard", height: int = 6
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="railtracks_nb">
+<link rel="icon" href="data:,">
 <title>{title}</title>
 <style>
 body {{ margin: 12px; background: #fff; }}

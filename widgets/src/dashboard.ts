@@ -121,7 +121,10 @@ export function mountView(target: HTMLElement, store: Store, model: HostModel): 
     }
     if (kind !== "graph") {
       timeline = new TimelinePanel(kind === "dashboard" ? root : left, store, {
-        onSelect: (id) => select(id, null),
+        onSelect: (id) => {
+          select(id, null);
+          graph?.focus(id);
+        },
       });
       timeline.root.style.height = `${kind === "dashboard" ? Math.max(200, height - graphH) : height}px`;
     }

@@ -458,7 +458,22 @@ export class GraphPanel {
     this.opts.onSelect?.(key, p.v);
   }
 
-  /** Screen position (relative to the stage) of a box's centre, for tests and tooling. */
+  /** Pan (and zoom to 1:1) so the box `key` is in the middle of the view. */
+  focus(key: string): boolean {
+    const p = this.layout?.byKey.get(key);
+    const w = this.stage.clientWidth;
+    const h = this.stage.clientHeight;
+    if (!p || !w || !h) return false;
+    const k = Math.max(this.transform.k, 1);
+    this.userMoved = true;
+    select(this.stage).call(
+      this.zoomer.transform,
+      zoomIdentity.translate(w / 2 - (p.x + NODE_W / 2) * k, h / 2 - p.y * k).scale(k),
+    );
+    return true;
+  }
+
+  /** Page position of a box's centre (for tests and tooling). */
   screenPosition(key: string): { x: number; y: number } | null {
     const p = this.layout?.byKey.get(key);
     if (!p) return null;
@@ -472,15 +487,23 @@ export class GraphPanel {
     if (!L) return null;
     const r = this.stage.getBoundingClientRect();
     const [x, y] = this.transform.invert([clientX - r.left, clientY - r.top]);
+    // Zoomed far out a box is a sliver: accept clicks within a few screen pixels of it.
+    const tol = 3 / this.transform.k;
+    let best: Placed | null = null;
+    let bestD = Infinity;
     for (const p of L.placed) {
       if (p.v.hasChildren && p.v.kind !== "more" && Math.hypot(x - (p.x + NODE_W), y - p.y) <= 8) {
         return { p, toggle: true };
       }
-      if (x >= p.x && x <= p.x + NODE_W && y >= p.y - NODE_H / 2 && y <= p.y + NODE_H / 2) {
-        return { p, toggle: false };
+      if (x >= p.x - tol && x <= p.x + NODE_W + tol && Math.abs(y - p.y) <= NODE_H / 2 + tol) {
+        const d = Math.abs(y - p.y);
+        if (d < bestD) {
+          best = p;
+          bestD = d;
+        }
       }
     }
-    return null;
+    return best ? { p: best, toggle: false } : null;
   }
 
   private onCanvasClick(e: MouseEvent): void {

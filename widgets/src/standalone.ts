@@ -85,6 +85,8 @@ export async function boot(appEl: HTMLElement, dataEl: HTMLElement, opts: MountO
   try {
     const payload = await readData(dataEl);
     const mounted = mount(appEl, payload, opts);
+    // For tooling and tests: the mounted views (graph.screenPosition, setStep, ...).
+    (window as any).__railtracksView = (appEl as any).rtView;
     (window as any).__railtracksReady = performance.now();
     return mounted;
   } catch (err) {

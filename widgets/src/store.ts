@@ -460,10 +460,9 @@ export class Store {
       }
     }
     const steps = [...stepMap.values()].sort(byStep);
-    const startTime =
-      Number.isFinite(this.meta.start_time) && this.meta.start_time > 0
-        ? Math.min(this.meta.start_time, steps[0]?.time ?? Infinity)
-        : (steps[0]?.time ?? 0);
+    // Time zero is the first stamp of any run (the session may have been opened
+    // long before its first call); the session's start time only if nothing ran.
+    const startTime = steps.length ? steps[0].time : Number(this.meta.start_time) || 0;
     const lastTime = Math.max(steps[steps.length - 1]?.time ?? startTime, startTime);
     return { nodes, roots, steps, startTime, lastTime };
   }
