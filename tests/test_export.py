@@ -104,7 +104,8 @@ def test_html_is_self_contained(hostile_payload, tmp_path):
     assert "RailtracksWidgets" in text  # the bundle is inlined
     assert ".rt-root" in text  # and its CSS
     # Nothing is loaded from anywhere: no external scripts, styles, images or fonts.
-    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", text)
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=\"(?!data:)", text)
+    assert '<link rel="icon" href="data:,">' in text  # not even a favicon request
     assert "@import" not in text
     assert _data_of_html(text) == hostile_payload
 

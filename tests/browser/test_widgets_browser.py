@@ -28,7 +28,8 @@ def _nodes(page) -> int:
 def _set_slider(page, index: int) -> None:
     page.eval_on_selector(
         ".rt-replay",
-        "(el, i) => { el.value = String(i); el.dispatchEvent(new Event('input', {bubbles: true})); }",
+        "(el, i) => { el.value = String(i);"
+        " el.dispatchEvent(new Event('input', {bubbles: true})); }",
         index,
     )
 
