@@ -173,14 +173,7 @@ class RTState:
         info = self.info
         node = info.node_forest[m.node_id]
         info.node_forest.update(
-            LinkedNode(
-                m.node_id,
-                node.name,
-                node.node_type,
-                m.stamp,
-                m.run_id,
-                {"latency": {"total_time": m.latency}},
-            )
+            LinkedNode(m.node_id, node.name, node.node_type, m.stamp, m.run_id, latency=m.latency)
         )
         req = info.request_forest[m.request_id]
         info.request_forest.update(

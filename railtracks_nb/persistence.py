@@ -131,7 +131,13 @@ def _node_chain(m: _NodeModel, run_id: str) -> LinkedNode:
     older = _node_chain(m.parent, run_id) if m.parent is not None else None
     internals = m.details.get("internals") if isinstance(m.details, dict) else None
     return LinkedNode(
-        m.identifier, m.name, m.node_type, _stamp(m.stamp), run_id, dict(internals or {}), older
+        m.identifier,
+        m.name,
+        m.node_type,
+        _stamp(m.stamp),
+        run_id,
+        dict(internals or {}),
+        parent=older,
     )
 
 
@@ -140,8 +146,16 @@ def _edge_chain(m: _EdgeModel, run_id: str) -> RequestTemplate:
     d = m.details
     status = d.status if d.status in ("Open", "Completed", "Failed") else "Open"
     return RequestTemplate(
-        m.identifier, m.source, m.target, tuple(d.input_args), dict(d.input_kwargs), d.output,
-        status, _stamp(m.stamp), run_id, older,  # type: ignore[arg-type]
+        m.identifier,
+        m.source,
+        m.target,
+        tuple(d.input_args),
+        dict(d.input_kwargs),
+        d.output,
+        status,
+        _stamp(m.stamp),
+        run_id,
+        older,  # type: ignore[arg-type]
     )
 
 
@@ -291,7 +305,9 @@ def read_payload(path: str | os.PathLike[str]) -> dict[str, Any]:
     except IsADirectoryError:
         raise SavedStateError(f"{p} is a folder, not a saved session file") from None
     except UnicodeDecodeError as exc:
-        raise SavedStateError(f"{p} is not a saved session: not UTF-8 text ({exc.reason})") from None
+        raise SavedStateError(
+            f"{p} is not a saved session: not UTF-8 text ({exc.reason})"
+        ) from None
     except OSError as exc:
         raise SavedStateError(f"Could not read {p}: {exc.strerror or exc}") from None
     try:

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
 from .serialization import error_to_json, to_jsonable
 
@@ -28,12 +28,12 @@ NodeType = Literal["Tool", "Agent", "Other"]
 EXTRAS_KEY = "railtracks_nb"
 
 
-@dataclass(slots=True)
-class Stamp:
+class Stamp(NamedTuple):
     """One step of a session: its order, its wall-clock time and what happened.
 
-    Read-only by convention (not ``frozen``: two are made per node call, and a
-    frozen dataclass costs three times as much to build).
+    A named tuple, not a dataclass: two are made per node call and kept for the
+    session's life, and the garbage collector stops tracking tuples of plain
+    values, so a 100,000-node session does not slow every collection down.
     """
 
     step: int
@@ -74,15 +74,29 @@ class StampManager:
 
 @dataclass(slots=True)
 class LinkedNode:
-    """A snapshot of a node. ``parent`` is the previous snapshot of the same node."""
+    """A snapshot of a node. ``parent`` is the previous snapshot of the same node.
+
+    ``latency`` (seconds) is set on the snapshot taken when the node finished;
+    ``extra`` holds any other debug details. ``internals`` combines them in the
+    saved-state form (built on demand: most snapshots have nothing to store).
+    """
 
     identifier: str
     name: str
     node_type: str
     stamp: Stamp
     run_id: str
-    internals: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] | None = None
+    latency: float | None = None
     parent: LinkedNode | None = None
+
+    @property
+    def internals(self) -> dict[str, Any]:
+        """``details.internals`` of the saved-state format (``{}`` when empty)."""
+        out = dict(self.extra) if self.extra else {}
+        if self.latency is not None:
+            out["latency"] = {"total_time": self.latency}
+        return out
 
     def history(self) -> list[LinkedNode]:
         """Every snapshot of this node, oldest first."""
@@ -491,7 +505,7 @@ def _node_json(snap: LinkedNode | None) -> dict[str, Any] | None:
         "node_type": snap.node_type,
         "name": snap.name,
         "stamp": snap.stamp.to_json(),
-        "details": {"internals": to_jsonable(snap.internals)},
+        "details": {"internals": to_jsonable(snap.internals) if snap.extra else snap.internals},
         "parent": _node_json(snap.parent),
     }
 
