@@ -104,14 +104,31 @@ def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -
     """Save ``payload`` as ``<home>/<name>.json``, warning if it overwrites a file."""
     home = home or railtracks_home()
     path = session_path(name, home)
-    text = json.dumps(payload, allow_nan=False, indent=None)
     # The check and the write are one step for other processes (and the store's
     # tag/rename/delete), so none of them can slip in between and be lost.
     with store_lock(home):
         if path.exists():
             logger.warning("File %s already exists, overwriting...", _display_path(path))
-        atomic_write_text(path, text)
+            payload = _keep_store_metadata(payload, path)
+        atomic_write_text(path, json.dumps(payload, allow_nan=False))
     return path
+
+
+def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A session saved again (closed, reopened, closed) keeps the tags that
+    ``rt.tag_session`` put in its file meanwhile: the file is their record."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return payload
+    if not isinstance(old, dict) or old.get("session_id") != payload.get("session_id"):
+        return payload
+    old_extras, new_extras = old.get(EXTRAS_KEY), payload.get(EXTRAS_KEY)
+    if not isinstance(old_extras, dict) or not isinstance(new_extras, dict):
+        return payload
+    if "metadata" in old_extras:
+        payload = {**payload, EXTRAS_KEY: {**new_extras, "metadata": old_extras["metadata"]}}
+    return payload
 
 
 def save_session(session: Session) -> Path:

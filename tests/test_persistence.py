@@ -177,3 +177,15 @@ def test_saved_files_lists_ours_and_railtracks(home, railtracks_sample_path):
     shutil.copy(railtracks_sample_path, home / "data" / "sessions" / "x.json")
     names = [Path(p).name for p in persistence.saved_files(home)]
     assert names == ["saved.json", "x.json"]
+
+
+def test_saving_a_session_again_keeps_tags_added_to_its_file(home):
+    s = rt.Session(name="again")
+    with s:
+        rt.call_sync(top, 1)
+    rt.tag_session(s.identifier, project="Q4")
+    with s:  # reopened and closed: saved again under the same name
+        rt.call_sync(top, 1)
+    data = json.loads((home / "again.json").read_text())
+    assert data["railtracks_nb"]["metadata"] == {"project": "Q4"}
+    assert len(data["runs"]) == 2
