@@ -290,6 +290,204 @@ def to_graphml_graph(payload: dict[str, Any]) -> Any:
     return graph
 
 
+# -- the compact form (what the front end is sent) -------------------------------------------
+#: Tag of the compact form of a payload (see :func:`compact_payload`).
+COMPACT_FORMAT = "railtracks_nb/compact-1"
+
+_NODE_KEYS = {"identifier", "node_type", "name", "stamp", "details", "parent"}
+_EDGE_KEYS = {"identifier", "source", "target", "stamp", "details", "parent"}
+_EDGE_DETAIL_KEYS = {"input_args", "input_kwargs", "status", "output"}
+
+
+def _as_events(node: dict[str, Any] | None, edge: dict[str, Any]) -> list[list[Any]] | None:
+    """The events that rebuild ``node`` and ``edge`` exactly, or None if they can't.
+
+    They can when the pair has the shape the engine records: the request's open
+    snapshot (node internals ``{}``) and, once it ended, one finished snapshot
+    (node internals exactly ``{"latency": {"total_time": t}}``), both stamped
+    alike. Anything else (more snapshots, agent internals, extra keys) is kept
+    verbatim instead.
+    """
+    if node is None or set(node) != _NODE_KEYS or set(edge) != _EDGE_KEYS:
+        return None
+    nodes, edges = _chain(node), _chain(edge)
+    if len(nodes) != len(edges) or len(edges) not in (1, 2):
+        return None
+    n0, e0 = nodes[0], edges[0]
+    d0 = e0.get("details")
+    if (
+        set(n0) != _NODE_KEYS
+        or set(e0) != _EDGE_KEYS
+        or n0["stamp"] != e0["stamp"]
+        or n0["details"] != {"internals": {}}
+        or not isinstance(d0, dict)
+        or set(d0) != _EDGE_DETAIL_KEYS
+        or d0["status"] != "Open"
+        or d0["output"] is not None
+        or e0["target"] != n0["identifier"]
+        or not isinstance(d0["input_args"], list)
+        or not isinstance(d0["input_kwargs"], dict)
+    ):
+        return None
+    stamp = n0["stamp"]
+    if not isinstance(stamp, dict) or set(stamp) != {"step", "time", "identifier"}:
+        return None
+    events: list[list[Any]] = [
+        ["c", stamp["step"], stamp["time"], stamp["identifier"], e0["identifier"], e0["source"],
+         n0["identifier"], n0["name"], n0["node_type"], d0["input_args"], d0["input_kwargs"]]
+    ]  # fmt: skip
+    if len(edges) == 2:
+        n1, e1 = nodes[1], edges[1]
+        d1 = e1.get("details")
+        internals = (n1.get("details") or {}).get("internals")
+        latency = (internals or {}).get("latency") if isinstance(internals, dict) else None
+        if (
+            n1["stamp"] != e1["stamp"]
+            or not isinstance(d1, dict)
+            or set(d1) != _EDGE_DETAIL_KEYS
+            or d1["status"] not in ("Completed", "Failed")
+            or n1["details"] != {"internals": {"latency": latency}}
+            or not isinstance(latency, dict)
+            or set(latency) != {"total_time"}
+            or (n1["name"], n1["node_type"]) != (n0["name"], n0["node_type"])
+            or (e1["source"], e1["target"]) != (e0["source"], e0["target"])
+            or (d1["input_args"], d1["input_kwargs"]) != (d0["input_args"], d0["input_kwargs"])
+            or not isinstance(n1["stamp"], dict)
+            or set(n1["stamp"]) != {"step", "time", "identifier"}
+        ):
+            return None
+        st = n1["stamp"]
+        kind = "s" if d1["status"] == "Completed" else "f"
+        events.append(
+            [kind, st["step"], st["time"], st["identifier"], e1["identifier"], n1["identifier"],
+             d1["output"], latency["total_time"]]
+        )  # fmt: skip
+    return events
+
+
+def _implied(stamp: Any, implied: dict[int, list[Any]]) -> bool:
+    row = implied.get(stamp.get("step")) if isinstance(stamp, dict) else None
+    return (
+        row is not None
+        and set(stamp) == {"step", "time", "identifier"}
+        and [stamp["time"], stamp["identifier"]] == row[2:4]
+    )
+
+
+def compact_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """A lossless, smaller form of ``payload`` for the front end.
+
+    Each node and the request that created it become one or two *events* (the
+    rows the live feed sends, see ``railtracks_nb.widgets._LiveFeed``) instead
+    of two snapshot chains that repeat names, ids and stamps: about a fifth of
+    the JSON. Nodes whose history has another shape stay verbatim. The front
+    end (and :func:`expand_compact`) rebuild the exact payload, up to the order
+    of the ``nodes`` and ``edges`` lists (which the schema does not fix).
+    """
+    runs = []
+    for run in payload.get("runs", []):
+        header = {k: v for k, v in run.items() if k not in ("nodes", "edges", "steps")}
+        nodes = {n["identifier"]: n for n in run.get("nodes", [])}
+        events: list[list[Any]] = []
+        raw_edges = []
+        used: set[str] = set()
+        for edge in run.get("edges", []):
+            rows = (
+                _as_events(nodes.get(edge.get("target")), edge)
+                if edge.get("target") not in used
+                else None
+            )
+            if rows is None:
+                raw_edges.append(edge)
+            else:
+                used.add(edge["target"])
+                events.extend(rows)
+        raw_nodes = [n for i, n in nodes.items() if i not in used]
+        events.sort(key=lambda row: row[1])
+        implied = {row[1]: row for row in events}
+        steps = run.get("steps", [])
+        listed = {s.get("step") for s in steps}
+        runs.append(
+            {
+                "header": header,
+                "events": events,
+                "nodes": raw_nodes,
+                "edges": raw_edges,
+                # Steps the events do not imply, and event stamps the run does not list.
+                "steps": [s for s in steps if not _implied(s, implied)],
+                "unlisted_steps": sorted(step for step in implied if step not in listed),
+            }
+        )
+    meta = {k: v for k, v in payload.items() if k != "runs"}
+    return {"format": COMPACT_FORMAT, "meta": meta, "runs": runs}
+
+
+def expand_compact(compact: dict[str, Any]) -> dict[str, Any]:
+    """The payload a :func:`compact_payload` result stands for (the front end's
+    rebuild, in Python: used by the tests to prove the form is lossless)."""
+    runs = []
+    for entry in compact["runs"]:
+        nodes = {n["identifier"]: n for n in entry["nodes"]}
+        edges = {e["identifier"]: e for e in entry["edges"]}
+        steps = {}
+        for row in entry["events"]:
+            kind, step, t, text = row[:4]
+            stamp = {"step": step, "time": t, "identifier": text}
+            steps[step] = stamp
+            if kind == "c":
+                req, caller, node_id, name, ntype, args, kwargs = row[4:]
+                nodes[node_id] = {
+                    "identifier": node_id,
+                    "node_type": ntype,
+                    "name": name,
+                    "stamp": stamp,
+                    "details": {"internals": {}},
+                    "parent": None,
+                }
+                edges[req] = {
+                    "identifier": req,
+                    "source": caller,
+                    "target": node_id,
+                    "stamp": stamp,
+                    "details": {
+                        "input_args": args,
+                        "input_kwargs": kwargs,
+                        "status": "Open",
+                        "output": None,
+                    },
+                    "parent": None,
+                }
+            else:
+                req, node_id, output, latency = row[4:]
+                n0, e0 = nodes[node_id], edges[req]
+                nodes[node_id] = {
+                    "identifier": node_id,
+                    "node_type": n0["node_type"],
+                    "name": n0["name"],
+                    "stamp": stamp,
+                    "details": {"internals": {"latency": {"total_time": latency}}},
+                    "parent": n0,
+                }
+                edges[req] = {"identifier": req, "source": e0["source"], "target": node_id,
+                              "stamp": stamp,
+                              "details": {"input_args": e0["details"]["input_args"],
+                                          "input_kwargs": e0["details"]["input_kwargs"],
+                                          "status": "Completed" if kind == "s" else "Failed",
+                                          "output": output}, "parent": e0}  # fmt: skip
+        for step in entry["unlisted_steps"]:
+            steps.pop(step, None)
+        for s in entry["steps"]:
+            steps[s["step"]] = s
+        run = dict(entry["header"])
+        run["nodes"] = list(nodes.values())
+        run["edges"] = list(edges.values())
+        run["steps"] = sorted(steps.values(), key=lambda s: s["step"])
+        runs.append(run)
+    out = dict(compact["meta"])
+    out["runs"] = runs
+    return out
+
+
 #: Payloads bigger than this (as JSON) are inlined gzip-compressed (base64): a
 #: 14 MB script element takes the HTML parser over a second; its 2 MB
 #: compressed form plus the browser's own DecompressionStream, a tenth of that.
@@ -297,7 +495,7 @@ HTML_COMPRESS_ABOVE = 512 * 1024
 
 
 def _html_data_element(payload: dict[str, Any]) -> str:
-    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str)
+    text = json.dumps(compact_payload(payload), ensure_ascii=False, allow_nan=False, default=str)
     raw = text.encode("utf-8")
     if len(raw) > HTML_COMPRESS_ABOVE:
         # mtime=0: the same session always exports to the same bytes.

@@ -29,7 +29,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .export import payload_of
+from .export import COMPACT_FORMAT, compact_payload, expand_compact, payload_of
 from .serialization import error_to_json, to_jsonable
 
 __all__ = [
@@ -321,16 +321,18 @@ class _RTWidget(anywidget.AnyWidget):
         if source is not None:
             return source.snapshot()
         if self._payload_cache is None:
-            self._payload_cache = json.loads(self.data or b"{}")
+            data = json.loads(self.data or b"{}")
+            if data.get("format") == COMPACT_FORMAT:
+                data = expand_compact(data)
+            self._payload_cache = data
         return self._payload_cache
 
     @payload.setter
     def payload(self, value: dict[str, Any]) -> None:
-        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str).encode(
-            "utf-8"
-        )
+        # Sent in the compact form: about a fifth of the JSON, rebuilt exactly by the front end.
+        text = json.dumps(compact_payload(value), ensure_ascii=False, allow_nan=False, default=str)
         self._payload_cache = value
-        self.data = encoded
+        self.data = text.encode("utf-8")
 
     def stop(self) -> None:
         """Stop following a live session (the widget keeps what it has)."""

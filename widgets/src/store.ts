@@ -105,6 +105,22 @@ export interface Delta {
   extras?: Extras;
 }
 
+export const COMPACT_FORMAT = "railtracks_nb/compact-1";
+
+/** A payload in the compact form (see compact_payload in railtracks_nb/export.py). */
+export interface CompactPayload {
+  format: typeof COMPACT_FORMAT;
+  meta: Omit<Payload, "runs">;
+  runs: {
+    header: RunHeader;
+    events: EventRow[];
+    nodes: NodeJSON[];
+    edges: EdgeJSON[];
+    steps: Stamp[];
+    unlisted_steps: number[];
+  }[];
+}
+
 export interface EdgeSnap {
   step: number;
   time: number;
@@ -185,7 +201,7 @@ export class Store {
   private cachedVersion = -1;
   private listeners = new Set<Listener>();
 
-  constructor(payload?: Payload | null) {
+  constructor(payload?: Payload | CompactPayload | null) {
     if (payload) this.reset(payload);
   }
 
@@ -199,8 +215,12 @@ export class Store {
     for (const fn of this.listeners) fn();
   }
 
-  /** Replace everything with `payload` (a full snapshot). */
-  reset(payload: Payload | null | undefined, seq = 0): void {
+  /** Replace everything with `payload` (a full snapshot, plain or compact). */
+  reset(payload: Payload | CompactPayload | null | undefined, seq = 0): void {
+    if (payload && (payload as CompactPayload).format === COMPACT_FORMAT) {
+      this.resetCompact(payload as CompactPayload, seq);
+      return;
+    }
     this.runs.clear();
     this.extras = {};
     this.seq = seq;
@@ -220,6 +240,24 @@ export class Store {
       for (const n of nodes ?? []) rs.nodes.set(n.identifier, n);
       for (const e of edges ?? []) rs.edges.set(e.identifier, e);
       for (const s of steps ?? []) rs.steps.set(s.step, s);
+    }
+    this.changed();
+  }
+
+  /** The compact form (railtracks_nb/export.py, compact_payload): events + verbatim leftovers. */
+  private resetCompact(c: CompactPayload, seq: number): void {
+    this.runs.clear();
+    this.seq = seq;
+    const { railtracks_nb, ...meta } = (c.meta ?? {}) as Partial<Payload>;
+    this.meta = { session_id: "", session_name: null, start_time: 0, end_time: null, ...meta } as Store["meta"];
+    this.extras = { ...(railtracks_nb ?? {}) };
+    for (const entry of c.runs ?? []) {
+      const rs = this.run(entry.header);
+      for (const n of entry.nodes ?? []) rs.nodes.set(n.identifier, n);
+      for (const e of entry.edges ?? []) rs.edges.set(e.identifier, e);
+      this.applyEvents(rs, entry.events ?? []);
+      for (const step of entry.unlisted_steps ?? []) rs.steps.delete(step);
+      for (const st of entry.steps ?? []) rs.steps.set(st.step, st);
     }
     this.changed();
   }

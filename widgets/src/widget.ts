@@ -3,12 +3,12 @@
 // several views of one widget share data and deltas are merged once.
 
 import { type HostModel, mountView } from "./dashboard";
-import { type Payload, Store } from "./store";
+import { type CompactPayload, type Payload, Store } from "./store";
 
 const stores = new WeakMap<object, Store>();
 
 /** The `data` trait: JSON bytes from the kernel (a DataView), a string, or an object. */
-export function decodePayload(value: unknown): Payload | null {
+export function decodePayload(value: unknown): Payload | CompactPayload | null {
   if (value === null || value === undefined) return null;
   let text: string | null = null;
   if (typeof value === "string") text = value;
