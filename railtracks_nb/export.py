@@ -365,6 +365,30 @@ def _as_events(node: dict[str, Any] | None, edge: dict[str, Any]) -> list[list[A
     return events
 
 
+def _intern(rows: list[list[Any]]) -> None:
+    """Rewrite explicit rows (in step order) to the wire form, in place: ids sent once
+    (later rows name them by table index) and default stamp texts as ``None``."""
+    index: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        if row[0] == "c":
+            caller = row[5]
+            caller_name = "START" if caller is None else names.get(caller)
+            if caller is not None and caller in index:
+                row[5] = index[caller]
+            if caller_name is not None and row[3] == f"{caller_name} CREATED {row[7]}":
+                row[3] = None
+            index[row[4]] = len(index)
+            index[row[6]] = len(index)
+            names[row[6]] = row[7]
+        else:  # explicit: [kind, step, time, text, request_id, node_id, output, latency]
+            kind, step, t, text, request_id, node_id, output, latency = row
+            verb = "Finished" if kind == "s" else "Failed"
+            if node_id in names and text == f"{verb} executing {names[node_id]}":
+                text = None
+            row[:] = [kind, step, t, text, index.get(request_id, request_id), output, latency]
+
+
 def _implied(stamp: Any, implied: dict[int, list[Any]]) -> bool:
     row = implied.get(stamp.get("step")) if isinstance(stamp, dict) else None
     return (
@@ -404,7 +428,8 @@ def compact_payload(payload: dict[str, Any]) -> dict[str, Any]:
                 events.extend(rows)
         raw_nodes = [n for i, n in nodes.items() if i not in used]
         events.sort(key=lambda row: row[1])
-        implied = {row[1]: row for row in events}
+        implied = {row[1]: list(row) for row in events}
+        _intern(events)
         steps = run.get("steps", [])
         listed = {s.get("step") for s in steps}
         runs.append(
@@ -429,13 +454,21 @@ def expand_compact(compact: dict[str, Any]) -> dict[str, Any]:
     for entry in compact["runs"]:
         nodes = {n["identifier"]: n for n in entry["nodes"]}
         edges = {e["identifier"]: e for e in entry["edges"]}
-        steps = {}
+        steps: dict[int, dict[str, Any]] = {}
+        table: list[str] = []
+
+        def ref(value: Any, table: list[str] = table) -> Any:
+            return table[value] if isinstance(value, int) else value
+
         for row in entry["events"]:
             kind, step, t, text = row[:4]
-            stamp = {"step": step, "time": t, "identifier": text}
-            steps[step] = stamp
             if kind == "c":
-                req, caller, node_id, name, ntype, args, kwargs = row[4:]
+                req, caller_ref, node_id, name, ntype, args, kwargs = row[4:]
+                caller = ref(caller_ref)
+                table += [req, node_id]
+                if text is None:
+                    text = f"{nodes[caller]['name'] if caller else 'START'} CREATED {name}"
+                stamp = {"step": step, "time": t, "identifier": text}
                 nodes[node_id] = {
                     "identifier": node_id,
                     "node_type": ntype,
@@ -458,22 +491,29 @@ def expand_compact(compact: dict[str, Any]) -> dict[str, Any]:
                     "parent": None,
                 }
             else:
-                req, node_id, output, latency = row[4:]
-                n0, e0 = nodes[node_id], edges[req]
-                nodes[node_id] = {
-                    "identifier": node_id,
+                req = ref(row[4])
+                output, latency = row[5:]
+                e0 = edges[req]
+                n0 = nodes[e0["target"]]
+                if text is None:
+                    verb = "Finished" if kind == "s" else "Failed"
+                    text = f"{verb} executing {n0['name']}"
+                stamp = {"step": step, "time": t, "identifier": text}
+                nodes[n0["identifier"]] = {
+                    "identifier": n0["identifier"],
                     "node_type": n0["node_type"],
                     "name": n0["name"],
                     "stamp": stamp,
                     "details": {"internals": {"latency": {"total_time": latency}}},
                     "parent": n0,
                 }
-                edges[req] = {"identifier": req, "source": e0["source"], "target": node_id,
+                edges[req] = {"identifier": req, "source": e0["source"], "target": e0["target"],
                               "stamp": stamp,
                               "details": {"input_args": e0["details"]["input_args"],
                                           "input_kwargs": e0["details"]["input_kwargs"],
                                           "status": "Completed" if kind == "s" else "Failed",
                                           "output": output}, "parent": e0}  # fmt: skip
+            steps[step] = stamp
         for step in entry["unlisted_steps"]:
             steps.pop(step, None)
         for s in entry["steps"]:

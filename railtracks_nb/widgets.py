@@ -94,16 +94,23 @@ class _LiveFeed:
 
     A delta carries compact *events*, one per message, grouped by run::
 
-        ["c", step, time, stamp_text, request_id, caller_id, node_id, name, type, args, kwargs]
-        ["s", step, time, stamp_text, request_id, node_id, result, latency]
-        ["f", step, time, stamp_text, request_id, node_id, error, latency]
-        ["x", step, time, stamp_text]                       # a fatal failure's stamp
+        ["c", step, time, text, request_id, caller, node_id, name, type, args, kwargs]
+        ["s", step, time, text, request, result, latency]
+        ["f", step, time, text, request, error, latency]
+        ["x", step, time, text]                       # a fatal failure's stamp
 
-    from which the front end rebuilds the saved-state snapshots (node and
+    Ids are sent once: every "c" row appends its ``request_id`` and ``node_id``
+    to an id table, and later rows name a request or a caller by its index in
+    that table (an ``int``; a ``str`` is an id from before the feed started).
+    ``text`` (the stamp's identifier) is ``None`` when it is the engine's
+    default: ``"<caller name> CREATED <name>"`` (``"START"`` for no caller),
+    ``"Finished executing <name>"``, ``"Failed executing <name>"``.
+
+    The front end rebuilds the saved-state snapshots from these (node and
     request, each change a new snapshot whose ``parent`` is the previous one)
-    exactly as the engine's ``ExecutionInfo`` does. Sending events instead of
-    serialised snapshots keeps the cost per node to a few microseconds and a
-    couple of hundred bytes, which is what lets a live dashboard follow a
+    exactly as the engine's ``ExecutionInfo`` records them. Events instead of
+    serialised snapshots keep the cost to a few microseconds and about a
+    hundred and fifty bytes per node, which is what lets the dashboard follow a
     10,000-node fan-out without slowing it down much.
     """
 
@@ -116,6 +123,8 @@ class _LiveFeed:
         self.widget = widget
         self._events: list[Any] = []
         self._runs: dict[str, None] = {}
+        self._ids: dict[str, int] = {}  # request and node ids sent so far -> table index
+        self.id_table: list[str] = []
         self._extras_dirty = True
         self._last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
@@ -188,19 +197,37 @@ class _LiveFeed:
         self._events, self._runs = [], {}
         by_run: dict[str, list[list[Any]]] = {}
         creation, success, failure = self._creation, self._success, self._failure
+        ids, table = self._ids, self.id_table
         for m in events:
             st = m.stamp
             kind = type(m)
             if kind is creation:
+                caller = m.parent_node_id
+                caller_ref = None if caller is None else ids.get(caller, caller)
+                text = st.identifier
+                if (caller is None or type(caller_ref) is int) and text == (
+                    f"{m.parent_node_name} CREATED {m.node_name}"
+                ):
+                    text = None
+                ids[m.request_id] = len(table)
+                ids[m.node_id] = len(table) + 1
+                table.append(m.request_id)
+                table.append(m.node_id)
                 row = [
-                    "c", st.step, st.time, st.identifier, m.request_id, m.parent_node_id,
+                    "c", st.step, st.time, text, m.request_id, caller_ref,
                     m.node_id, m.node_name, m.node_type, _fast_json(m.args), _fast_json(m.kwargs),
                 ]  # fmt: skip
             elif kind is success:
-                row = ["s", st.step, st.time, st.identifier, m.request_id, m.node_id,
+                text = st.identifier
+                if text == f"Finished executing {m.node_name}":
+                    text = None
+                row = ["s", st.step, st.time, text, ids.get(m.request_id, m.request_id),
                        _fast_json(m.result), m.latency]  # fmt: skip
             elif kind is failure:
-                row = ["f", st.step, st.time, st.identifier, m.request_id, m.node_id,
+                text = st.identifier
+                if text == f"Failed executing {m.node_name}":
+                    text = None
+                row = ["f", st.step, st.time, text, ids.get(m.request_id, m.request_id),
                        error_to_json(m.error), m.latency]  # fmt: skip
             else:
                 row = ["x", st.step, st.time, st.identifier]
@@ -364,7 +391,14 @@ class _RTWidget(anywidget.AnyWidget):
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         source = self._feed or self._final
         if isinstance(content, dict) and content.get("type") == "sync" and source is not None:
-            self.send({"type": "reset", "payload": source.snapshot(), "seq": source.seq})
+            self.send(
+                {
+                    "type": "reset",
+                    "payload": source.snapshot(),
+                    "seq": source.seq,
+                    "ids": source.id_table,
+                }
+            )
 
     def close(self) -> None:
         self.stop()

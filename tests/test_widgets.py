@@ -66,6 +66,17 @@ def apply_events(payload: dict, deltas: list[dict]) -> dict:
             "edges": {e["identifier"]: e for e in run["edges"]},
             "steps": {s["step"]: s for s in run["steps"]},
         }
+    table: list[str] = []  # the feed's id table: each creation adds its request and node ids
+
+    def ref(value):
+        return table[value] if isinstance(value, int) else value
+
+    def name_of(node_id):
+        for rs in runs.values():
+            if node_id in rs["nodes"]:
+                return rs["nodes"][node_id]["name"]
+        raise AssertionError(f"unknown caller {node_id}")
+
     for delta in deltas:
         for header in delta.get("runs", []):
             runs.setdefault(header["run_id"], {"nodes": {}, "edges": {}, "steps": {}})["header"] = (
@@ -75,10 +86,13 @@ def apply_events(payload: dict, deltas: list[dict]) -> dict:
             rs = runs.setdefault(run_id, {"nodes": {}, "edges": {}, "steps": {}, "header": None})
             for row in rows:
                 kind, step, t, text = row[:4]
-                stamp = {"step": step, "time": t, "identifier": text}
-                rs["steps"][step] = stamp
                 if kind == "c":
-                    req, caller, node, name, ntype, args, kwargs = row[4:]
+                    req, caller_ref, node, name, ntype, args, kwargs = row[4:]
+                    caller = ref(caller_ref)
+                    table.extend([req, node])
+                    if text is None:
+                        text = f"{name_of(caller) if caller else 'START'} CREATED {name}"
+                    stamp = {"step": step, "time": t, "identifier": text}
                     rs["nodes"][node] = {
                         "identifier": node, "node_type": ntype, "name": name, "stamp": stamp,
                         "details": {"internals": {}}, "parent": None,
@@ -90,8 +104,15 @@ def apply_events(payload: dict, deltas: list[dict]) -> dict:
                         "parent": None,
                     }  # fmt: skip
                 elif kind in ("s", "f"):
-                    req, node, output, latency = row[4:]
-                    prev_n, prev_e = rs["nodes"][node], rs["edges"][req]
+                    req = ref(row[4])
+                    output, latency = row[5:]
+                    prev_e = rs["edges"][req]
+                    node = prev_e["target"]
+                    prev_n = rs["nodes"][node]
+                    if text is None:
+                        verb = "Finished" if kind == "s" else "Failed"
+                        text = f"{verb} executing {prev_n['name']}"
+                    stamp = {"step": step, "time": t, "identifier": text}
                     rs["nodes"][node] = {
                         "identifier": node, "node_type": prev_n["node_type"],
                         "name": prev_n["name"], "stamp": stamp,
@@ -108,6 +129,9 @@ def apply_events(payload: dict, deltas: list[dict]) -> dict:
                         },
                         "parent": prev_e,
                     }  # fmt: skip
+                else:
+                    stamp = {"step": step, "time": t, "identifier": text}
+                rs["steps"][step] = stamp
     return runs
 
 
@@ -262,7 +286,9 @@ def test_events_rebuild_exactly_what_the_engine_saves():
         assert got["header"]["status"] == run["status"]
     failures = [row for d in rec.deltas for _, rs in d["events"] for row in rs if row[0] == "f"]
     assert len(failures) == 2
-    assert failures[0][6]["type"] == "ValueError" and failures[0][6]["message"] == "odd <1>"
+    assert failures[0][5]["type"] == "ValueError" and failures[0][5]["message"] == "odd <1>"
+    # Ids are sent once: a finished node names its request by its index in the id table.
+    assert all(isinstance(row[4], int) for row in failures)
     last_extras = [d["extras"] for d in rec.deltas if "extras" in d][-1]
     assert last_extras["state"] == "IDLE"
     assert last_extras["context"] == {"k": "v"}
@@ -346,6 +372,32 @@ def test_widget_shown_mid_session_starts_from_the_state_so_far():
         rt.call_sync(leaf, 2)
     rebuilt = apply_events(export_mod.expand_compact(json.loads(w.data)), rec.deltas)
     assert sum(len(r["nodes"]) for r in rebuilt.values()) == 2
+    w.close()
+
+
+def test_widget_attached_inside_a_running_node_rebuilds_exactly():
+    # The caller exists before the feed does: its id is sent as a string, not an index.
+    holder: dict = {}
+
+    @rt.function_node
+    async def attach_then_call(n: int) -> list:
+        holder["w"] = SessionDashboard(holder["session"])
+        holder["rec"] = Recorder(holder["w"])
+        return [await rt.call(leaf, i) for i in range(n)]
+
+    session = holder["session"] = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        rt.call_sync(attach_then_call, 3)
+    w, rec = holder["w"], holder["rec"]
+    start = export_mod.expand_compact(json.loads(w.data))
+    assert [n["name"] for n in start["runs"][0]["nodes"]] == ["attach_then_call"]
+    creations = [row for d in rec.deltas for _, rs in d["events"] for row in rs if row[0] == "c"]
+    assert {row[5] for row in creations} == {start["runs"][0]["nodes"][0]["identifier"]}
+    rebuilt = apply_events(start, rec.deltas)
+    truth = json.loads(json.dumps(session.to_payload()))["runs"][0]
+    got = rebuilt[truth["run_id"]]
+    assert got["nodes"] == {n["identifier"]: n for n in truth["nodes"]}
+    assert got["edges"] == {e["identifier"]: e for e in truth["edges"]}
     w.close()
 
 

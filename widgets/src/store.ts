@@ -88,10 +88,13 @@ export interface Payload {
 
 /**
  * One message of the session, compact (see `_LiveFeed` in railtracks_nb/widgets.py):
- * ["c", step, time, text, request_id, caller_id, node_id, name, type, args, kwargs]  created
- * ["s", step, time, text, request_id, node_id, result, latency]                      succeeded
- * ["f", step, time, text, request_id, node_id, error, latency]                       failed
- * ["x", step, time, text]                                                            fatal failure
+ * ["c", step, time, text, request_id, caller, node_id, name, type, args, kwargs]  created
+ * ["s", step, time, text, request, result, latency]                               succeeded
+ * ["f", step, time, text, request, error, latency]                                failed
+ * ["x", step, time, text]                                                         fatal failure
+ * `caller` and `request` are indexes into an id table that every "c" row appends
+ * its request_id and node_id to (a string is an id itself; null: no caller).
+ * `text` null is the engine's default stamp text for that event.
  */
 export type EventRow = [string, number, number, string, ...unknown[]];
 
@@ -197,6 +200,8 @@ export class Store {
   seq = 0;
   version = 0;
   private runs = new Map<string, RunStore>();
+  /** The live feed's id table (see EventRow); kept across snapshots, replaced by a resync. */
+  private liveIds: string[] = [];
   private cached: Index | null = null;
   private cachedVersion = -1;
   private listeners = new Set<Listener>();
@@ -255,7 +260,7 @@ export class Store {
       const rs = this.run(entry.header);
       for (const n of entry.nodes ?? []) rs.nodes.set(n.identifier, n);
       for (const e of entry.edges ?? []) rs.edges.set(e.identifier, e);
-      this.applyEvents(rs, entry.events ?? []);
+      this.applyEvents(rs, entry.events ?? [], []);
       for (const step of entry.unlisted_steps ?? []) rs.steps.delete(step);
       for (const st of entry.steps ?? []) rs.steps.set(st.step, st);
     }
@@ -285,22 +290,39 @@ export class Store {
     if (delta.seq && delta.seq <= this.seq) return;
     if (delta.session) Object.assign(this.meta, delta.session);
     for (const header of delta.runs ?? []) this.run(header);
-    for (const [runId, rows] of delta.events ?? []) this.applyEvents(this.runFor(runId), rows);
+    for (const [runId, rows] of delta.events ?? []) this.applyEvents(this.runFor(runId), rows, this.liveIds);
     if (delta.extras) this.extras = { ...this.extras, ...delta.extras };
     if (delta.seq) this.seq = delta.seq;
     this.changed();
   }
 
+  private nodeName(rs: RunStore, id: string): string | undefined {
+    const here = rs.nodes.get(id);
+    if (here) return here.name;
+    for (const other of this.runs.values()) {
+      const n = other.nodes.get(id);
+      if (n) return n.name;
+    }
+    return undefined;
+  }
+
   /** Rebuild saved-state snapshots from events, as the engine's ExecutionInfo records them. */
-  private applyEvents(rs: RunStore, rows: EventRow[]): void {
+  private applyEvents(rs: RunStore, rows: EventRow[], table: string[]): void {
+    const ref = (r: unknown): string | null =>
+      r === null || r === undefined ? null : typeof r === "number" ? table[r] : String(r);
     for (const row of rows) {
-      const [kind, step, time, text] = row;
-      const stamp: Stamp = { step, time, identifier: text };
-      rs.steps.set(step, stamp);
+      const [kind, step, time] = row;
+      let text = row[3] as string | null;
       if (kind === "c") {
-        const [requestId, callerId, nodeId, name, type, args, kwargs] = row.slice(4) as [
-          string, string | null, string, string, string, unknown[], Record<string, unknown>,
+        const [, , , , requestId, callerRef, nodeId, name, type, args, kwargs] = row as unknown as [
+          string, number, number, string | null, string, unknown, string, string, string,
+          unknown[], Record<string, unknown>,
         ];
+        const callerId = ref(callerRef);
+        table.push(requestId, nodeId);
+        if (text === null) text = `${callerId ? (this.nodeName(rs, callerId) ?? "") : "START"} CREATED ${name}`;
+        const stamp: Stamp = { step, time, identifier: text };
+        rs.steps.set(step, stamp);
         rs.nodes.set(nodeId, {
           identifier: nodeId, node_type: type, name, stamp, details: { internals: {} }, parent: null,
         });
@@ -310,9 +332,15 @@ export class Store {
           parent: null,
         });
       } else if (kind === "s" || kind === "f") {
-        const [requestId, nodeId, output, latency] = row.slice(4) as [string, string, unknown, number];
-        const prevN = rs.nodes.get(nodeId) ?? null;
+        const requestId = ref(row[4]) ?? "";
+        const output = row[5];
+        const latency = row[6] as number;
         const prevE = rs.edges.get(requestId) ?? null;
+        const nodeId = prevE?.target ?? requestId;
+        const prevN = rs.nodes.get(nodeId) ?? null;
+        if (text === null) text = `${kind === "s" ? "Finished" : "Failed"} executing ${prevN?.name ?? ""}`;
+        const stamp: Stamp = { step, time, identifier: text };
+        rs.steps.set(step, stamp);
         rs.nodes.set(nodeId, {
           identifier: nodeId,
           node_type: prevN?.node_type ?? "Other",
@@ -334,6 +362,8 @@ export class Store {
           },
           parent: prevE,
         });
+      } else {
+        rs.steps.set(step, { step, time, identifier: text ?? "" });
       }
     }
   }
@@ -346,6 +376,7 @@ export class Store {
       return true;
     }
     if (msg.type === "reset") {
+      if (Array.isArray(msg.ids)) this.liveIds = msg.ids as string[];
       this.reset(msg.payload as Payload, msg.seq ?? 0);
       return true;
     }
