@@ -30,6 +30,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -130,6 +131,10 @@ def main() -> None:
     parser.add_argument("--railtracks-max", type=int, default=1_000)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    if args.json:
+        args.json = args.json.resolve()
+    # Railtracks writes event logs under the working directory: keep them out of the repo.
+    os.chdir(tempfile.mkdtemp(prefix="rt-bench-"))
     sizes = [100, 1_000] if args.quick else [1_000, 10_000, 100_000]
 
     engines: dict[str, dict[str, Callable[[int], Awaitable[None]]]] = {

@@ -117,5 +117,5 @@ class Flow:
         return self.last_session.to_payload()
 
     def __repr__(self) -> str:
-        entry = getattr(self.entry_point, "__name__", repr(self.entry_point))
+        entry = resolve_node_type(self.entry_point).name()
         return f"Flow(name={self.name!r}, entry_point={entry}, context={self._context!r})"

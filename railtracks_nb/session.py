@@ -420,6 +420,12 @@ class Session:
         name = node_type.name()
         run = frame.run
         run_id = run.run_id
+        if run_id in self._fatal:
+            # The run already ended (end_on_error). Its cancellation reaches a task
+            # only when it next suspends, which a node that never awaits would not
+            # do: refuse to start anything new instead.
+            _discard(work)
+            raise asyncio.CancelledError(f"run {run.name!r} has ended: {name!r} not started")
         node_id = _fast_id()
         request_id = _fast_id()
         stamper = self._info.stamper

@@ -344,3 +344,31 @@ def test_timeout_during_a_sync_node_does_not_wait_for_its_thread(caplog):
     assert s.info.node_status(next(iter(s.info.node_forest))) == "Failed"
     release.set()
     assert finished.wait(10)  # and the thread does end: nothing is left behind
+
+
+def test_end_on_error_starts_no_new_node_even_if_nothing_awaits():
+    @rt.function_node
+    async def parse(text):
+        if not text.isdigit():
+            raise ValueError(text)
+        return int(text)
+
+    @rt.function_node
+    async def total(texts):
+        out = 0
+        for t in texts:
+            try:
+                out += await rt.call(parse, t)
+            except ValueError:
+                pass
+        return out
+
+    with rt.Session(save_state=False, end_on_error=True) as s:
+        with pytest.raises(ValueError, match="two"):
+            rt.call_sync(total, ["1", "two", "3", "4"])
+    started = [n.name for n in s.info.node_forest.values()]
+    assert started == ["total", "parse", "parse"]  # "3" and "4" never started
+    (run,) = s.info.runs.values()
+    assert run.status == "Failed"
+    root = s.info.request_forest[run.root_request_id]
+    assert root.status == "Failed"
