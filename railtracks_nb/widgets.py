@@ -59,6 +59,16 @@ def _live_session(obj: Any) -> Any | None:
 
 
 _SCALARS = (str, int, bool, type(None))
+_CLOSED = object()
+#: Compact JSON of one event row. allow_nan=False: rows hold only finite numbers
+#: (``_fast_json`` turns NaN/inf into strings), and the front end parses strict JSON.
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def _error_row(row: list[Any]) -> list[Any]:
+    if isinstance(row[5], BaseException):
+        row[5] = error_to_json(row[5])
+    return row
 
 
 def _fast_json(value: Any, depth: int = 0) -> Any:
@@ -87,12 +97,14 @@ class _LiveFeed:
     """Turns a session's messages into coalesced, incremental deltas for one widget.
 
     The publisher calls it inline, on the thread that runs the session's loop,
-    for every message; it only queues the message. :meth:`flush` turns the
-    queue into one delta, at most once per ``MIN_INTERVAL`` (a timer on the
+    for every message and turns it into a row at once. :meth:`flush` sends the
+    queued rows as one delta, at most once per ``MIN_INTERVAL`` (a timer on the
     running loop), so a fan-out of 10,000 nodes sends a handful of deltas. The
     session closing (``SessionStateChanged`` to ``IDLE``) forces a final flush.
 
-    A delta carries compact *events*, one per message, grouped by run::
+    A delta carries compact *events*, one per message: per run, a JSON array of
+    rows sent as a binary buffer (``delta["event_buffers"]`` lists the run ids in
+    buffer order), each row one of::
 
         ["c", step, time, text, request_id, caller, node_id, name, type, args, kwargs]
         ["s", step, time, text, request, result, latency]
@@ -121,7 +133,7 @@ class _LiveFeed:
 
         self.session = session
         self.widget = widget
-        self._events: list[Any] = []
+        self._by_run: dict[str, list[Any]] = {}  # rows not sent yet, per run
         self._runs: dict[str, None] = {}
         self._ids: dict[str, int] = {}  # request and node ids sent so far -> table index
         self.id_table: list[str] = []
@@ -130,39 +142,96 @@ class _LiveFeed:
         self._timer: asyncio.TimerHandle | None = None
         self.seq = 0
         self.closed = False
-        self._creation, self._success, self._failure = (
-            m.RequestCreation,
-            m.RequestSuccess,
-            m.RequestFailure,
-        )
-        self._fatal, self._state = m.FatalFailure, m.SessionStateChanged
-        self._run_kinds = (m.RunStarted, m.RunFinished, m.FatalFailure)
-        self._node_kinds = (m.RequestCreation, m.RequestSuccess, m.RequestFailure)
+        self._handlers = {
+            m.RequestCreation: self._created,
+            m.RequestSuccess: self._succeeded,
+            m.RequestFailure: self._failed,
+            m.RunStarted: self._run_changed,
+            m.RunFinished: self._run_changed,
+            m.FatalFailure: self._fatal_failure,
+            m.SessionStateChanged: self._state_changed,
+        }
         self.subscription = session.publisher.subscribe(self, f"railtracks_nb.widgets:{id(widget)}")
 
-    # The publisher's callback: queue and go, the work happens in flush().
+    # The publisher's callback. Each message becomes its row at once, as JSON text:
+    # holding messages (or rows of lists and dicts) until the flush would keep
+    # thousands of tracked objects alive and make every garbage collection slower;
+    # strings are invisible to the collector.
     def __call__(self, message: Any) -> None:
         if self.closed:
             return
-        kind = type(message)
-        if kind in self._node_kinds:
-            self._events.append(message)
-            if kind is self._failure:
-                self._extras_dirty = True  # the error list changed
-        elif kind in self._run_kinds:
-            self._runs[message.run_id] = None
-            self._extras_dirty = True
-            if kind is self._fatal:
-                self._events.append(message)
-        elif kind is self._state:
-            self._extras_dirty = True
-            if message.new == "IDLE":
-                self.close(final=True)
-                return
-        else:
+        handler = self._handlers.get(type(message))
+        if handler is None:
             return  # broadcasts and anything else change nothing we draw
+        if handler(message) is _CLOSED:
+            return
         if self._timer is None:
             self._schedule()
+
+    def _rows(self, run_id: str) -> list[Any]:
+        rows = self._by_run.get(run_id)
+        if rows is None:
+            rows = self._by_run[run_id] = []
+        return rows
+
+    def _created(self, m: Any) -> None:
+        st, ids, table = m.stamp, self._ids, self.id_table
+        caller = m.parent_node_id
+        caller_ref = None if caller is None else ids.get(caller, caller)
+        text = st.identifier
+        if (caller is None or type(caller_ref) is int) and text == (
+            f"{m.parent_node_name} CREATED {m.node_name}"
+        ):
+            text = None
+        ids[m.request_id] = len(table)
+        ids[m.node_id] = len(table) + 1
+        table.append(m.request_id)
+        table.append(m.node_id)
+        args, kwargs = m.args, m.kwargs
+        self._rows(m.run_id).append(
+            _encode(("c", st.step, st.time, text, m.request_id, caller_ref, m.node_id, m.node_name,
+                     m.node_type, _fast_json(args) if args else (),
+                     _fast_json(kwargs) if kwargs else {}))
+        )  # fmt: skip
+
+    def _succeeded(self, m: Any) -> None:
+        st = m.stamp
+        text = st.identifier
+        if text == f"Finished executing {m.node_name}":
+            text = None
+        self._rows(m.run_id).append(
+            _encode(("s", st.step, st.time, text, self._ids.get(m.request_id, m.request_id),
+                     _fast_json(m.result), m.latency))
+        )  # fmt: skip
+
+    def _failed(self, m: Any) -> None:
+        st = m.stamp
+        text = st.identifier
+        if text == f"Failed executing {m.node_name}":
+            text = None
+        # The error is encoded at flush time: its traceback keeps growing while it
+        # propagates to the caller, and the saved file shows it as caught.
+        self._rows(m.run_id).append(
+            ["f", st.step, st.time, text, self._ids.get(m.request_id, m.request_id),
+             m.error, m.latency]
+        )  # fmt: skip
+        self._extras_dirty = True  # the error list changed
+
+    def _run_changed(self, m: Any) -> None:
+        self._runs[m.run_id] = None
+        self._extras_dirty = True
+
+    def _fatal_failure(self, m: Any) -> None:
+        self._run_changed(m)
+        st = m.stamp
+        self._rows(m.run_id).append(_encode(("x", st.step, st.time, st.identifier)))
+
+    def _state_changed(self, m: Any) -> object:
+        self._extras_dirty = True
+        if m.new == "IDLE":
+            self.close(final=True)
+            return _CLOSED
+        return None
 
     def _schedule(self) -> None:
         wait = self._last_flush + self.MIN_INTERVAL - time.monotonic()
@@ -182,7 +251,7 @@ class _LiveFeed:
 
     @property
     def pending(self) -> bool:
-        return bool(self._events or self._runs or self._extras_dirty)
+        return bool(self._by_run or self._runs or self._extras_dirty)
 
     def flush(self) -> dict[str, Any] | None:
         """Send everything queued since the last flush as one delta; returns it (or None)."""
@@ -193,53 +262,21 @@ class _LiveFeed:
         if not self.pending:
             return None
         info = self.session.rt_state.info
-        events, runs = self._events, self._runs
-        self._events, self._runs = [], {}
-        by_run: dict[str, list[list[Any]]] = {}
-        creation, success, failure = self._creation, self._success, self._failure
-        ids, table = self._ids, self.id_table
-        for m in events:
-            st = m.stamp
-            kind = type(m)
-            if kind is creation:
-                caller = m.parent_node_id
-                caller_ref = None if caller is None else ids.get(caller, caller)
-                text = st.identifier
-                if (caller is None or type(caller_ref) is int) and text == (
-                    f"{m.parent_node_name} CREATED {m.node_name}"
-                ):
-                    text = None
-                ids[m.request_id] = len(table)
-                ids[m.node_id] = len(table) + 1
-                table.append(m.request_id)
-                table.append(m.node_id)
-                row = [
-                    "c", st.step, st.time, text, m.request_id, caller_ref,
-                    m.node_id, m.node_name, m.node_type, _fast_json(m.args), _fast_json(m.kwargs),
-                ]  # fmt: skip
-            elif kind is success:
-                text = st.identifier
-                if text == f"Finished executing {m.node_name}":
-                    text = None
-                row = ["s", st.step, st.time, text, ids.get(m.request_id, m.request_id),
-                       _fast_json(m.result), m.latency]  # fmt: skip
-            elif kind is failure:
-                text = st.identifier
-                if text == f"Failed executing {m.node_name}":
-                    text = None
-                row = ["f", st.step, st.time, text, ids.get(m.request_id, m.request_id),
-                       error_to_json(m.error), m.latency]  # fmt: skip
-            else:
-                row = ["x", st.step, st.time, st.identifier]
-            rows = by_run.get(m.run_id)
-            if rows is None:
-                rows = by_run[m.run_id] = []
-                runs[m.run_id] = None
-            rows.append(row)
+        by_run, runs = self._by_run, self._runs
+        self._by_run, self._runs = {}, {}
+        for run_id in by_run:
+            runs[run_id] = None
+        buffers = []
+        for rows in by_run.values():
+            # Failures were kept as lists: their error is encoded now (see _failed).
+            text = ",".join(r if type(r) is str else _encode(_error_row(r)) for r in rows)
+            buffers.append(f"[{text}]".encode())
         delta: dict[str, Any] = {
             "type": "delta",
             "runs": [info.run_header(r) for r in runs if r in info.runs],
-            "events": [[run_id, rows] for run_id, rows in by_run.items()],
+            # The rows travel as binary buffers (one JSON array per run, in this
+            # order): the comm sends them as they are, without encoding them again.
+            "event_buffers": list(by_run),
         }
         if self._extras_dirty:
             self._extras_dirty = False
@@ -247,7 +284,7 @@ class _LiveFeed:
             delta["session"] = {"session_name": info.session_name, "end_time": info.end_time}
         self.seq += 1
         delta["seq"] = self.seq
-        self.widget._send_delta(delta)
+        self.widget._send_delta(delta, buffers)
         return delta
 
     def snapshot(self) -> dict[str, Any]:
@@ -373,10 +410,10 @@ class _RTWidget(anywidget.AnyWidget):
         if self._feed is not None:
             self._feed.flush()
 
-    def _send_delta(self, delta: dict[str, Any]) -> None:
+    def _send_delta(self, delta: dict[str, Any], buffers: list[bytes]) -> None:
         self.updates_sent += 1
         self.last_delta = delta
-        self.send(delta)
+        self.send(delta, buffers)
 
     def _finish_live(self, feed: _LiveFeed) -> None:
         # The front end already has everything; re-sending the whole payload would

@@ -34,15 +34,26 @@ def by_id(payload: dict) -> dict:
 
 
 class Recorder:
-    """Captures what a widget sends to the front end."""
+    """Captures what a widget sends to the front end, as the front end gets it."""
 
     def __init__(self, widget: widgets._RTWidget) -> None:
         self.messages: list[dict] = []
+        self.raw: list[tuple[dict, list[bytes]]] = []
         original = widget.send
 
         def send(content, buffers=None):
-            # What the kernel's comm would do: the content must be JSON.
-            self.messages.append(json.loads(json.dumps(content, allow_nan=False)))
+            # What the kernel's comm does: the content must be JSON; buffers go as bytes.
+            content = json.loads(json.dumps(content, allow_nan=False))
+            buffers = [bytes(b) for b in buffers or []]
+            self.raw.append((content, buffers))
+            if content.get("type") == "delta":
+                # Rows arrive in binary buffers, one strict-JSON array per run.
+                assert len(buffers) == len(content["event_buffers"])
+                content["events"] = [
+                    [run_id, json.loads(buf.decode("utf-8"), parse_constant=_no_nan)]
+                    for run_id, buf in zip(content["event_buffers"], buffers, strict=True)
+                ]
+            self.messages.append(content)
             original(content, buffers)
 
         widget.send = send
@@ -50,6 +61,10 @@ class Recorder:
     @property
     def deltas(self) -> list[dict]:
         return [m for m in self.messages if m.get("type") == "delta"]
+
+
+def _no_nan(name: str):
+    raise AssertionError(f"{name} is not JSON: the front end's JSON.parse would fail")
 
 
 def apply_events(payload: dict, deltas: list[dict]) -> dict:
@@ -261,6 +276,9 @@ def test_live_dashboard_10000_node_fan_out_sends_a_bounded_number_of_deltas():
     assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
     rows = [row for d in deltas for _, rs in d["events"] for row in rs]
     assert sum(r[0] == "c" for r in rows) == n + 1
+    # About 150 bytes a node on the wire (the saved-state JSON is ~1.4 kB a node).
+    wire = sum(len(b) for _, bufs in rec.raw for b in bufs)
+    assert wire < 200 * (n + 1)
     assert sum(r[0] == "s" for r in rows) == n + 1
     assert w.live is False and w.seq == len(deltas) == w.updates_sent
     # The widget's view of the session is complete.
@@ -277,6 +295,16 @@ def test_events_rebuild_exactly_what_the_engine_saves():
         rt.call_sync(leaf, 7)  # a second run
     rebuilt = apply_events(export_mod.expand_compact(json.loads(w.data)), rec.deltas)
     truth = json.loads(json.dumps(session.to_payload()))
+    # A traceback grows while the error propagates: the widget may have sent it before
+    # the caller caught it. Compare where it was raised (the last line) instead.
+    for snapshots in [
+        *(r["edges"] for r in truth["runs"]),
+        *(rs["edges"].values() for rs in rebuilt.values()),
+    ]:
+        for edge in snapshots:
+            output = edge["details"]["output"]
+            if edge["details"]["status"] == "Failed":
+                output["traceback"] = output["traceback"].strip().splitlines()[-1]
     assert set(rebuilt) == {r["run_id"] for r in truth["runs"]}
     for run in truth["runs"]:
         got = rebuilt[run["run_id"]]

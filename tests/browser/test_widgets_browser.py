@@ -250,7 +250,9 @@ def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_
     session = rt.Session(save_state=False, logging_setting="NONE", name="live-demo")
     with session:
         w = widgets.SessionDashboard(session)
-        w.send = lambda content, buffers=None: sent.append(json.loads(json.dumps(content)))
+        w.send = lambda content, buffers=None: sent.append(
+            (json.loads(json.dumps(content)), [bytes(b).decode() for b in buffers or []])
+        )
         start_state = {
             "data": w.data.decode(),
             "payload_seq": w.payload_seq,
@@ -262,7 +264,7 @@ def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_
             "selected": None,
         }
         rt.call_sync(mixed, 5)
-    deltas = [m for m in sent if m["type"] == "delta"]
+    deltas = [(m, bufs) for m, bufs in sent if m["type"] == "delta"]
     assert deltas
 
     watched_page.block_network((static_server,))
@@ -274,8 +276,13 @@ def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_
     assert page.evaluate("window.__model.sent") == [{"type": "sync"}]
     assert _nodes(page) == 1  # nothing ran yet: only the session box
 
-    for delta in deltas:
-        page.evaluate("d => window.__model.trigger('msg:custom', d)", delta)
+    for delta, bufs in deltas:
+        # As ipywidgets hands them over: the content and its buffers as DataViews.
+        page.evaluate(
+            "([d, bufs]) => window.__model.trigger('msg:custom', d,"
+            " bufs.map((b) => new DataView(new TextEncoder().encode(b).buffer)))",
+            [delta, bufs],
+        )
     page.wait_for_function("document.querySelectorAll('.rt-graph .rt-node').length === 7")
     assert page.locator(".rt-node[data-status='Failed']").count() == 2
     assert page.locator(".rt-node[data-status='Completed']").count() == 4

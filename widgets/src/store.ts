@@ -104,8 +104,21 @@ export interface Delta {
   seq: number;
   session?: Partial<Payload>;
   runs?: RunHeader[];
+  /** Rows inline, per run (tests, tools). */
   events?: [string, EventRow[]][];
+  /** Run ids whose rows came as the message's binary buffers, in order (the kernel's way). */
+  event_buffers?: string[];
   extras?: Extras;
+}
+
+/** A binary buffer (DataView, ArrayBuffer or typed array) or a string, as text. */
+export function bufferText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof DataView) {
+    return new TextDecoder().decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  }
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return new TextDecoder().decode(value as ArrayBuffer);
+  throw new TypeError("railtracks_nb: a delta buffer is neither text nor binary");
 }
 
 export const COMPACT_FORMAT = "railtracks_nb/compact-1";
@@ -286,11 +299,15 @@ export class Store {
   }
 
   /** Merge one live update. Deltas already covered by a snapshot are skipped. */
-  applyDelta(delta: Delta): void {
+  applyDelta(delta: Delta, buffers: unknown[] = []): void {
     if (delta.seq && delta.seq <= this.seq) return;
     if (delta.session) Object.assign(this.meta, delta.session);
     for (const header of delta.runs ?? []) this.run(header);
     for (const [runId, rows] of delta.events ?? []) this.applyEvents(this.runFor(runId), rows, this.liveIds);
+    (delta.event_buffers ?? []).forEach((runId, i) => {
+      const rows = JSON.parse(bufferText(buffers[i])) as EventRow[];
+      this.applyEvents(this.runFor(runId), rows, this.liveIds);
+    });
     if (delta.extras) this.extras = { ...this.extras, ...delta.extras };
     if (delta.seq) this.seq = delta.seq;
     this.changed();
@@ -369,10 +386,10 @@ export class Store {
   }
 
   /** Handle a custom message from the kernel. Returns whether it was ours. */
-  handleMessage(msg: any): boolean {
+  handleMessage(msg: any, buffers: unknown[] = []): boolean {
     if (!msg || typeof msg !== "object") return false;
     if (msg.type === "delta") {
-      this.applyDelta(msg as Delta);
+      this.applyDelta(msg as Delta, buffers ?? []);
       return true;
     }
     if (msg.type === "reset") {

@@ -24,7 +24,7 @@ export function storeFor(model: HostModel): Store {
     const s = new Store(decodePayload(model.get("data")));
     s.seq = model.get("payload_seq") ?? 0;
     model.on("change:data", () => s.reset(decodePayload(model.get("data")), model.get("payload_seq") ?? 0));
-    model.on("msg:custom", (msg: unknown) => s.handleMessage(msg));
+    model.on("msg:custom", (msg: unknown, buffers?: unknown[]) => s.handleMessage(msg, buffers ?? []));
     stores.set(model, s);
     store = s;
   }
