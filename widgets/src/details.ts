@@ -4,8 +4,9 @@ import type { VNode } from "./graph";
 import { edgeSnapAt, finishedAt, type Store, stampsAt, statusAt } from "./store";
 import { el, fmtDuration, fmtInt, fmtTime, pretty } from "./util";
 
+// Plain divs, not <dl>: notebook front ends style dl/dt/dd in rendered outputs.
 function row(dl: HTMLElement, label: string, value: string, cls = ""): void {
-  dl.append(el("dt", undefined, label), el("dd", cls, value));
+  dl.append(el("div", "rt-dt", label), el("div", `rt-dd ${cls}`.trim(), value));
 }
 
 function block(parent: HTMLElement, label: string, value: unknown, cls = ""): void {
@@ -29,7 +30,7 @@ export function renderDetails(
   if (!rec) {
     if (v?.kind === "root") {
       panel.append(el("h3", "rt-details-title", store.title));
-      const dl = el("dl", "rt-dl");
+      const dl = el("div", "rt-dl");
       row(dl, "Session", store.meta.session_id || "—");
       row(dl, "Runs", fmtInt(store.runHeaders().length));
       row(dl, "Nodes", fmtInt(index.nodes.size));
@@ -43,7 +44,7 @@ export function renderDetails(
   const snap = edgeSnapAt(rec, step);
   const end = finishedAt(rec, step);
   panel.append(el("h3", "rt-details-title", rec.name));
-  const dl = el("dl", "rt-dl");
+  const dl = el("div", "rt-dl");
   row(dl, "Type", rec.type);
   row(dl, "Status", status, `rt-badge rt-status-${status.toLowerCase()}`);
   row(dl, "Node id", rec.id);
