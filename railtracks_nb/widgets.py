@@ -189,10 +189,11 @@ class _LiveFeed:
         }
         self.subscription = session.publisher.subscribe(self, f"railtracks_nb.widgets:{id(widget)}")
 
-    # The publisher's callback. Each message becomes its row at once, as JSON text:
-    # holding messages (or rows of lists and dicts) until the flush would keep
-    # thousands of tracked objects alive and make every garbage collection slower;
-    # strings are invisible to the collector.
+    # The publisher's callback. Each message becomes its row at once: a tuple of
+    # plain values, which the garbage collector stops tracking after one look
+    # (holding the messages themselves until the flush would keep thousands of
+    # tracked objects alive and slow every collection). flush() encodes them all
+    # in one call.
     def __call__(self, message: Any) -> None:
         if self.closed:
             return
@@ -225,9 +226,8 @@ class _LiveFeed:
         table.append(m.node_id)
         args, kwargs = m.args, m.kwargs
         self._rows(m.run_id).append(
-            _encode(("c", st.step, st.time, text, m.request_id, caller_ref, m.node_id, m.node_name,
-                     m.node_type, _fast_args(args),
-                     _fast_json(kwargs) if kwargs else {}))
+            ("c", st.step, st.time, text, m.request_id, caller_ref, m.node_id, m.node_name,
+             m.node_type, _fast_args(args), _fast_json(kwargs) if kwargs else {})
         )  # fmt: skip
 
     def _succeeded(self, m: Any) -> None:
@@ -236,8 +236,8 @@ class _LiveFeed:
         if text == f"Finished executing {m.node_name}":
             text = None
         self._rows(m.run_id).append(
-            _encode(("s", st.step, st.time, text, self._ids.get(m.request_id, m.request_id),
-                     _fast_json(m.result), m.latency))
+            ("s", st.step, st.time, text, self._ids.get(m.request_id, m.request_id),
+             _fast_json(m.result), m.latency)
         )  # fmt: skip
 
     def _failed(self, m: Any) -> None:
@@ -260,7 +260,7 @@ class _LiveFeed:
     def _fatal_failure(self, m: Any) -> None:
         self._run_changed(m)
         st = m.stamp
-        self._rows(m.run_id).append(_encode(("x", st.step, st.time, st.identifier)))
+        self._rows(m.run_id).append(("x", st.step, st.time, st.identifier))
 
     def _state_changed(self, m: Any) -> object:
         self._extras_dirty = True
@@ -305,8 +305,9 @@ class _LiveFeed:
         buffers = []
         for rows in by_run.values():
             # Failures were kept as lists: their error is encoded now (see _failed).
-            text = ",".join(r if type(r) is str else _encode(_error_row(r)) for r in rows)
-            buffers.append(f"[{text}]".encode())
+            if any(type(r) is list for r in rows):
+                rows = [_error_row(r) if type(r) is list else r for r in rows]
+            buffers.append(_encode(rows).encode())
         delta: dict[str, Any] = {
             "type": "delta",
             "runs": [info.run_header(r) for r in runs if r in info.runs],
