@@ -30,7 +30,7 @@ from .messages import (
 )
 from .nodes import Work
 from .serialization import to_jsonable
-from .state import ExecutionInfo, LinkedNode, RequestTemplate, Run
+from .state import ExecutionInfo, Run
 
 logger = logging.getLogger("RT.Coordinator")
 
@@ -148,48 +148,23 @@ class RTState:
     def _created(self, m: RequestCreation) -> None:
         info = self.info
         run = info.runs[m.run_id]
-        info.node_forest.update(LinkedNode(m.node_id, m.node_name, m.node_type, m.stamp, m.run_id))
-        info.request_forest.update(
-            RequestTemplate(
-                m.request_id,
-                m.parent_node_id,
-                m.node_id,
-                m.args,
-                m.kwargs,
-                None,
-                "Open",
-                m.stamp,
-                m.run_id,
-            )
+        stamp = m.stamp
+        info.node_forest.add_created(m.node_id, m.node_name, m.node_type, stamp, m.run_id)
+        info.request_forest.add_created(
+            m.request_id, m.parent_node_id, m.node_id, m.args, m.kwargs, stamp, m.run_id
         )
         if m.parent_node_id is None:
             run.root_request_id = m.request_id
             run.root_node_id = m.node_id
         run.node_ids.append(m.node_id)
         run.request_ids.append(m.request_id)
-        run.stamps.append(m.stamp)
+        run.add_stamp(stamp)
 
     def _finished(self, m: RequestSuccess | RequestFailure, status: str, output: Any) -> None:
         info = self.info
-        node = info.node_forest[m.node_id]
-        info.node_forest.update(
-            LinkedNode(m.node_id, node.name, node.node_type, m.stamp, m.run_id, latency=m.latency)
-        )
-        req = info.request_forest[m.request_id]
-        info.request_forest.update(
-            RequestTemplate(
-                req.identifier,
-                req.source_id,
-                req.sink_id,
-                req.input_args,
-                req.input_kwargs,
-                output,
-                status,
-                m.stamp,
-                req.run_id,  # type: ignore[arg-type]
-            )
-        )
-        info.runs[m.run_id].stamps.append(m.stamp)
+        info.node_forest.add_finished(m.node_id, m.stamp, m.latency)
+        info.request_forest.add_finished(m.request_id, output, status, m.stamp)  # type: ignore[arg-type]
+        info.runs[m.run_id].add_stamp(m.stamp)
 
     def _succeeded(self, m: RequestSuccess) -> None:
         self._finished(m, "Completed", m.result)
@@ -227,7 +202,7 @@ class RTState:
         run.end_time = m.stamp.time
 
     def _fatal(self, m: FatalFailure) -> None:
-        self.info.runs[m.run_id].stamps.append(m.stamp)
+        self.info.runs[m.run_id].add_stamp(m.stamp)
         self._record_error(None, None, m.error, m.stamp)
 
     def _state_changed(self, m: SessionStateChanged) -> None:

@@ -210,7 +210,7 @@ def info_from_payload(payload: dict[str, Any], source: str = "payload") -> Execu
                 run.root_request_id, run.root_node_id = e.identifier, e.target
         for s in r.steps:
             stamp = _stamp(s)
-            run.stamps.append(stamp)
+            run.add_stamp(stamp)
             if s.step not in seen_steps:
                 seen_steps.add(s.step)
                 stamper._adopt(stamp)
@@ -296,6 +296,14 @@ class SavedSession:
     def to_networkx(self) -> networkx.DiGraph:
         return self.info.to_networkx()
 
+    def plot_graph(self, **layout: Any) -> Any:
+        """The call graph as a plotly figure (see ``ExecutionInfo.plot_graph``)."""
+        return self.info.plot_graph(**layout)
+
+    def plot_timeline(self, **layout: Any) -> Any:
+        """The stamp timeline as a plotly figure (see ``ExecutionInfo.plot_timeline``)."""
+        return self.info.plot_timeline(**layout)
+
     def __len__(self) -> int:
         return len(self.info.node_forest)
 
@@ -360,3 +368,35 @@ def saved_files(home: Path | None = None) -> Iterable[Path]:
     ours = sorted(p for p in home.glob("*.json") if not p.name.startswith("."))
     theirs = sorted((home / "data" / "sessions").glob("*.json"))
     return [*ours, *theirs]
+
+
+def payload_of(obj: Any) -> dict[str, Any]:
+    """The Railtracks-schema payload of anything the widgets, exports and displays accept.
+
+    Accepts a payload ``dict``, a ``str``/``Path`` of a saved session (read with
+    :func:`load`), or any object with a ``to_payload()`` method (``Session``,
+    ``ExecutionInfo``, ``SavedSession``, ``Flow`` — the latest run's session).
+    Raises ``TypeError`` for anything else and ``ValueError`` for a flow that
+    has not run yet or a dict that is not a payload.
+    """
+    if isinstance(obj, dict):
+        if not isinstance(obj.get("runs"), list):
+            raise ValueError(
+                "A payload dict needs a 'runs' list (the Railtracks saved-state format); "
+                f"got keys {sorted(obj)[:8]}"
+            )
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        return load(obj).to_payload()
+    to_payload = getattr(obj, "to_payload", None)
+    if callable(to_payload):
+        payload = to_payload()
+        if not isinstance(payload, dict):
+            raise TypeError(
+                f"{type(obj).__name__}.to_payload() returned {type(payload).__name__}, not a dict"
+            )
+        return payload
+    raise TypeError(
+        f"Cannot show or export a {type(obj).__name__}: expected a Session, ExecutionInfo, "
+        "loaded session, Flow, payload dict, or the path of a saved session."
+    )

@@ -29,12 +29,7 @@ EXTRAS_KEY = "railtracks_nb"
 
 
 class Stamp(NamedTuple):
-    """One step of a session: its order, its wall-clock time and what happened.
-
-    A named tuple, not a dataclass: two are made per node call and kept for the
-    session's life, and the garbage collector stops tracking tuples of plain
-    values, so a 100,000-node session does not slow every collection down.
-    """
+    """One step of a session: its order, its wall-clock time and what happened."""
 
     step: int
     time: float
@@ -44,17 +39,31 @@ class Stamp(NamedTuple):
         return {"step": self.step, "time": self.time, "identifier": self.identifier}
 
 
+# How the state is kept. A session of 100,000 nodes keeps 400,000 snapshots and
+# stamps. Kept as objects, every one of them is tracked by the garbage collector,
+# and each full collection walks them all: the cost per call then grows with the
+# size of the session. Plain tuples of plain values (ids, names, numbers, None,
+# other such tuples) are different: the collector stops tracking them. So the
+# forests and stamp lists store plain tuples and hand out Stamp / LinkedNode /
+# RequestTemplate objects, built on access.
+_RawStamp = tuple  # (step, time, identifier)
+
+
+def _raw_stamp(stamp: Stamp) -> _RawStamp:
+    return (stamp[0], stamp[1], stamp[2])
+
+
 class StampManager:
     """Hands out stamps with strictly increasing steps and remembers them all."""
 
     def __init__(self, start: int = 0) -> None:
         self._steps = itertools.count(start)
-        self._stamps: list[Stamp] = []
+        self._stamps: list[_RawStamp] = []
 
     def create_stamp(self, message: str) -> Stamp:
-        stamp = Stamp(next(self._steps), time.time(), message)
-        self._stamps.append(stamp)
-        return stamp
+        raw = (next(self._steps), time.time(), message)
+        self._stamps.append(raw)
+        return Stamp._make(raw)
 
     def stamp_creator(self):
         """A function ``message -> Stamp`` bound to this manager (the Railtracks API)."""
@@ -62,23 +71,25 @@ class StampManager:
 
     def _adopt(self, stamp: Stamp) -> None:
         """Record a stamp made elsewhere (used when rebuilding a saved session)."""
-        self._stamps.append(stamp)
+        self._stamps.append(_raw_stamp(stamp))
 
     @property
     def all_stamps(self) -> list[Stamp]:
-        return sorted(self._stamps, key=lambda s: s.step)
+        return [Stamp._make(raw) for raw in sorted(self._stamps)]
 
     def __len__(self) -> int:
         return len(self._stamps)
 
 
-@dataclass(slots=True)
-class LinkedNode:
+class LinkedNode(NamedTuple):
     """A snapshot of a node. ``parent`` is the previous snapshot of the same node.
 
     ``latency`` (seconds) is set on the snapshot taken when the node finished;
     ``extra`` holds any other debug details. ``internals`` combines them in the
     saved-state form (built on demand: most snapshots have nothing to store).
+
+    Snapshots are immutable named tuples, built on access from the forest's
+    plain tuples (see the note above :class:`StampManager`).
     """
 
     identifier: str
@@ -108,12 +119,12 @@ class LinkedNode:
         return out[::-1]
 
 
-@dataclass(slots=True)
-class RequestTemplate:
+class RequestTemplate(NamedTuple):
     """A snapshot of a request: the edge from a caller (``source``) to a callee (``sink``).
 
     ``source_id`` is ``None`` for the top-level request of a run. ``output`` is
     the callee's result, or the exception it raised when ``status`` is ``"Failed"``.
+    An immutable named tuple, like :class:`LinkedNode`.
     """
 
     identifier: str
@@ -139,83 +150,191 @@ class RequestTemplate:
 T = TypeVar("T", LinkedNode, RequestTemplate)
 
 
+def _node_from_raw(raw: tuple | None) -> LinkedNode | None:
+    if raw is None:
+        return None
+    i, name, kind, stamp, run_id, extra, latency, parent = raw
+    return LinkedNode(
+        i, name, kind, Stamp._make(stamp), run_id, extra, latency, _node_from_raw(parent)
+    )
+
+
+def _node_to_raw(node: LinkedNode | None) -> tuple | None:
+    if node is None:
+        return None
+    return (
+        node.identifier, node.name, node.node_type, _raw_stamp(node.stamp), node.run_id,
+        node.extra, node.latency, _node_to_raw(node.parent),
+    )  # fmt: skip
+
+
+def _request_from_raw(raw: tuple | None) -> RequestTemplate | None:
+    if raw is None:
+        return None
+    i, source, sink, args, kwargs, output, status, stamp, run_id, parent = raw
+    return RequestTemplate(
+        i, source, sink, args, kwargs or {}, output, status, Stamp._make(stamp), run_id,
+        _request_from_raw(parent),
+    )  # fmt: skip
+
+
+def _request_to_raw(request: RequestTemplate | None) -> tuple | None:
+    if request is None:
+        return None
+    return (
+        request.identifier, request.source_id, request.sink_id, request.input_args,
+        request.input_kwargs or None, request.output, request.status, _raw_stamp(request.stamp),
+        request.run_id, _request_to_raw(request.parent),
+    )  # fmt: skip
+
+
 class _Forest(Generic[T]):
-    """Latest snapshot per identifier; older ones hang off ``.parent``."""
+    """Latest snapshot per identifier; older ones hang off ``.parent``.
+
+    Stored as plain tuples; reading returns snapshot objects.
+    """
+
+    _from_raw: Any
+    _to_raw: Any
 
     def __init__(self, heap: dict[str, T] | None = None) -> None:
-        self._heap: dict[str, T] = dict(heap or {})
+        self._raw: dict[str, tuple] = {}
+        for item in (heap or {}).values():
+            self.restore(item)
 
     def update(self, item: T) -> None:
-        """Add ``item`` as the newest snapshot of its identifier."""
-        item.parent = self._heap.get(item.identifier)
-        self._heap[item.identifier] = item
+        """Add ``item`` as the newest snapshot of its identifier (its ``parent`` is
+        set to the snapshot it replaces)."""
+        raw = self._to_raw(item)
+        self._put_raw((*raw[:-1], self._raw.get(item.identifier)))
 
     def restore(self, item: T) -> None:
         """Put back a snapshot that already carries its history (loading a saved file)."""
-        self._heap[item.identifier] = item
+        self._put_raw(self._to_raw(item))
+
+    def _put_raw(self, raw: tuple) -> None:
+        self._raw[raw[0]] = raw
 
     def __getitem__(self, identifier: str) -> T:
-        return self._heap[identifier]
+        return self._from_raw(self._raw[identifier])
 
     def get(self, identifier: str, default: T | None = None) -> T | None:
-        return self._heap.get(identifier, default)
+        raw = self._raw.get(identifier)
+        return default if raw is None else self._from_raw(raw)
 
     def __contains__(self, identifier: object) -> bool:
-        return identifier in self._heap
+        return identifier in self._raw
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._heap)
+        return iter(self._raw)
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._raw)
 
     def values(self) -> list[T]:
-        return list(self._heap.values())
+        return [self._from_raw(raw) for raw in self._raw.values()]
 
     def heap(self) -> dict[str, T]:
-        """A shallow copy of the identifier → latest snapshot mapping."""
-        return dict(self._heap)
+        """The identifier → latest snapshot mapping (a new dict)."""
+        return {i: self._from_raw(raw) for i, raw in self._raw.items()}
+
+    def copy(self) -> _Forest[T]:
+        """A copy that later updates to this forest do not change."""
+        twin = type(self).__new__(type(self))
+        twin._raw = dict(self._raw)
+        return twin
 
 
 class NodeForest(_Forest[LinkedNode]):
     """Every node of a session with its temporal history."""
 
+    _from_raw = staticmethod(_node_from_raw)
+    _to_raw = staticmethod(_node_to_raw)
+
+    def add_created(
+        self, identifier: str, name: str, node_type: str, stamp: Stamp, run_id: str
+    ) -> None:
+        """Record a node's first snapshot (the engine's fast path: no object built)."""
+        raw = (identifier, name, node_type, _raw_stamp(stamp), run_id, None, None)
+        self._raw[identifier] = (*raw, self._raw.get(identifier))
+
+    def add_finished(self, identifier: str, stamp: Stamp, latency: float) -> None:
+        """Record that a node finished: a new snapshot with its latency."""
+        prev = self._raw[identifier]
+        self._raw[identifier] = (
+            identifier, prev[1], prev[2], _raw_stamp(stamp), prev[4], None, latency, prev,
+        )  # fmt: skip
+
 
 class RequestForest(_Forest[RequestTemplate]):
     """Every request of a session, indexed by caller so subtrees are cheap to walk."""
 
+    _from_raw = staticmethod(_request_from_raw)
+    _to_raw = staticmethod(_request_to_raw)
+
     def __init__(self, heap: dict[str, RequestTemplate] | None = None) -> None:
-        super().__init__()
         self._children: dict[str | None, list[str]] = {}
         self._by_sink: dict[str, str] = {}
-        for item in (heap or {}).values():
-            self.restore(item)
+        super().__init__(heap)
 
-    def _index(self, item: RequestTemplate) -> None:
-        if item.identifier not in self._heap:
-            self._children.setdefault(item.source_id, []).append(item.identifier)
-            self._by_sink[item.sink_id] = item.identifier
+    def _put_raw(self, raw: tuple) -> None:
+        identifier = raw[0]
+        if identifier not in self._raw:
+            self._children.setdefault(raw[1], []).append(identifier)
+            self._by_sink[raw[2]] = identifier
+        self._raw[identifier] = raw
 
-    def update(self, item: RequestTemplate) -> None:
-        self._index(item)
-        super().update(item)
+    def add_created(
+        self,
+        identifier: str,
+        source_id: str | None,
+        sink_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        stamp: Stamp,
+        run_id: str,
+    ) -> None:
+        """Record a new (``Open``) request (the engine's fast path: no object built)."""
+        # An empty kwargs dict is stored as None: any dict, even an empty untracked
+        # one, stops the collector from untracking the tuple that holds it.
+        self._put_raw(
+            (identifier, source_id, sink_id, args, kwargs or None, None, "Open",
+             _raw_stamp(stamp), run_id, self._raw.get(identifier))
+        )  # fmt: skip
 
-    def restore(self, item: RequestTemplate) -> None:
-        self._index(item)
-        super().restore(item)
+    def add_finished(self, identifier: str, output: Any, status: Status, stamp: Stamp) -> None:
+        """Record a request's end: a new snapshot with its output (or error) and status."""
+        prev = self._raw[identifier]
+        self._raw[identifier] = (*prev[:5], output, status, _raw_stamp(stamp), prev[8], prev)
 
     def children(self, node_id: str | None) -> list[RequestTemplate]:
         """Requests made by ``node_id`` (``None``: the top-level requests), in call order."""
-        return [self._heap[r] for r in self._children.get(node_id, ())]
+        return [self[r] for r in self._children.get(node_id, ())]
+
+    def child_node_ids(self, node_id: str | None) -> list[str]:
+        """The ids of the nodes ``node_id`` called, in call order (no snapshot built)."""
+        return [self._raw[r][2] for r in self._children.get(node_id, ())]
 
     def by_sink(self, node_id: str) -> RequestTemplate | None:
         """The request that created ``node_id``."""
         rid = self._by_sink.get(node_id)
-        return self._heap[rid] if rid is not None else None
+        return self[rid] if rid is not None else None
+
+    def status_of(self, node_id: str) -> Status | None:
+        """The status of the request that created ``node_id`` (no snapshot built)."""
+        rid = self._by_sink.get(node_id)
+        return self._raw[rid][6] if rid is not None else None
 
     @property
     def insertion_requests(self) -> list[RequestTemplate]:
         return self.children(None)
+
+    def copy(self) -> RequestForest:
+        twin = super().copy()
+        assert isinstance(twin, RequestForest)
+        twin._children = {k: list(v) for k, v in self._children.items()}
+        twin._by_sink = dict(self._by_sink)
+        return twin
 
 
 @dataclass(slots=True)
@@ -231,14 +350,23 @@ class Run:
     status: Status = "Open"
     node_ids: list[str] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
-    stamps: list[Stamp] = field(default_factory=list)
+    #: The run's stamps as plain ``(step, time, identifier)`` tuples; see ``stamps``.
+    raw_stamps: list[tuple[int, float, str]] = field(default_factory=list)
+
+    @property
+    def stamps(self) -> list[Stamp]:
+        """The run's stamps (its steps), in the order they were made."""
+        return [Stamp._make(raw) for raw in self.raw_stamps]
+
+    def add_stamp(self, stamp: Stamp) -> None:
+        self.raw_stamps.append(_raw_stamp(stamp))
 
     def copy(self) -> Run:
         return replace(
             self,
             node_ids=list(self.node_ids),
             request_ids=list(self.request_ids),
-            stamps=list(self.stamps),
+            raw_stamps=list(self.raw_stamps),
         )
 
 
@@ -286,8 +414,8 @@ class ExecutionInfo:
         stamper = StampManager()
         stamper._stamps = list(self.stamper._stamps)
         return ExecutionInfo(
-            RequestForest(self.request_forest.heap()),
-            NodeForest(self.node_forest.heap()),
+            self.request_forest.copy(),
+            self.node_forest.copy(),
             stamper,
             (r.copy() for r in self.runs.values()),
             session_id=self.session_id,
@@ -337,8 +465,8 @@ class ExecutionInfo:
         return "Completed"
 
     def node_status(self, node_id: str) -> Status:
-        req = self.request_forest.by_sink(node_id)
-        return req.status if req is not None else "Open"
+        """The status of a node: that of the request that created it."""
+        return self.request_forest.status_of(node_id) or "Open"
 
     def to_graph(self) -> tuple[list[LinkedNode], list[RequestTemplate]]:
         """The latest snapshot of every node (vertices) and every request (edges)."""
@@ -358,33 +486,24 @@ class ExecutionInfo:
             )
         node_ids: dict[str, None] = {}
         request_ids: dict[str, None] = {}
+        forest = self.request_forest
         stack = list(reversed(wanted))
         while stack:
             nid = stack.pop()
             if nid in node_ids:
                 continue
             node_ids[nid] = None
-            req = self.request_forest.by_sink(nid)
-            if req is not None:
-                request_ids[req.identifier] = None
-            stack.extend(reversed([r.sink_id for r in self.request_forest.children(nid)]))
+            rid = forest._by_sink.get(nid)
+            if rid is not None:
+                request_ids[rid] = None
+            stack.extend(reversed(forest.child_node_ids(nid)))
 
         nodes = NodeForest({i: self.node_forest[i] for i in node_ids})
-        requests = RequestForest({i: self.request_forest[i] for i in request_ids})
-        steps = {
-            s.step
-            for i in node_ids
-            for snap in self.node_forest[i].history()
-            for s in (snap.stamp,)
-        }
-        steps |= {
-            s.step
-            for i in request_ids
-            for snap in self.request_forest[i].history()
-            for s in (snap.stamp,)
-        }
+        requests = RequestForest({i: forest[i] for i in request_ids})
+        steps = {snap.stamp.step for i in node_ids for snap in nodes[i].history()}
+        steps |= {snap.stamp.step for i in request_ids for snap in requests[i].history()}
         stamper = StampManager()
-        stamper._stamps = [s for s in self.stamper._stamps if s.step in steps]
+        stamper._stamps = [raw for raw in self.stamper._stamps if raw[0] in steps]
         runs = []
         for run in self.runs.values():
             kept = [n for n in run.node_ids if n in node_ids]
@@ -392,7 +511,7 @@ class ExecutionInfo:
                 sub = run.copy()
                 sub.node_ids = kept
                 sub.request_ids = [r for r in run.request_ids if r in request_ids]
-                sub.stamps = [s for s in run.stamps if s.step in steps]
+                sub.raw_stamps = [raw for raw in run.raw_stamps if raw[0] in steps]
                 runs.append(sub)
         return ExecutionInfo(
             requests,
@@ -440,11 +559,13 @@ class ExecutionInfo:
                 for r in run.request_ids
                 if r in self.request_forest
             ]
-            entry["steps"] = [s.to_json() for s in run.stamps]
+            entry["steps"] = [
+                {"step": step, "time": t, "identifier": text} for step, t, text in run.raw_stamps
+            ]
             runs.append(entry)
         end = self.end_time
         if end is None:  # still open: the schema wants a number, so use "so far"
-            end = max((s.time for s in self.stamper._stamps), default=self.start_time)
+            end = max((raw[1] for raw in self.stamper._stamps), default=self.start_time)
         payload: dict[str, Any] = {
             "session_id": self.session_id or "",
             "session_name": self.session_name,

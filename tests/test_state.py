@@ -153,3 +153,38 @@ def test_failed_edge_output_has_type_message_traceback():
     assert edge["details"]["status"] == "Failed"
     assert edge["details"]["output"]["type"] == "KeyError"
     assert "Traceback" in edge["details"]["output"]["traceback"]
+
+
+def test_forest_update_links_the_previous_snapshot():
+    from railtracks_nb.state import LinkedNode, NodeForest, Stamp
+
+    forest = NodeForest()
+    first = LinkedNode("n1", "a", "Tool", Stamp(0, 1.0, "made"), "r")
+    forest.update(first)
+    forest.update(LinkedNode("n1", "a", "Tool", Stamp(1, 2.0, "done"), "r", latency=1.0))
+    latest = forest["n1"]
+    assert latest.parent == first and latest.internals == {"latency": {"total_time": 1.0}}
+    assert [s.stamp.step for s in latest.history()] == [0, 1]
+    assert forest.get("missing") is None and "n1" in forest and len(forest) == 1
+
+
+def test_session_state_is_not_tracked_by_the_garbage_collector():
+    # Retained snapshots are plain tuples the collector stops tracking, so a large
+    # session does not make every collection walk all of its nodes.
+    import gc
+
+    @rt.function_node
+    async def many(n):
+        for i in range(n):
+            await rt.call(leaf, i)
+
+    with rt.Session(save_state=False) as s:
+        gc.collect()
+        gc.collect()
+        before = len(gc.get_objects())
+        rt.call_sync(many, 2000)
+        gc.collect()
+        gc.collect()
+        grown = len(gc.get_objects()) - before
+    assert len(s.info.node_forest) == 2001
+    assert grown < 200, f"{grown} new tracked objects for 2,001 nodes"
