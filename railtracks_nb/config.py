@@ -79,7 +79,8 @@ def make_config(**values: Any) -> ExecutorConfig:
     if unknown:
         raise ConfigError(
             f"Unknown session option(s) {', '.join(unknown)}; "
-            f"valid options are {', '.join(FIELDS)}."
+            f"valid options are {', '.join(FIELDS)} "
+            f"(and, for rt.set_config, {', '.join(NOTEBOOK_FIELDS)})."
         )
     try:
         return ExecutorConfig(**values)
@@ -87,28 +88,60 @@ def make_config(**values: Any) -> ExecutorConfig:
         raise _fail(exc, "session configuration") from None
 
 
+class NotebookConfig(BaseModel):
+    """Options of the notebook layer that ``rt.set_config`` also takes (not Session options)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto_display: bool = Field(
+        True, description="%%rt_session shows the live dashboard unless dashboard=off."
+    )
+
+
+NOTEBOOK_FIELDS: tuple[str, ...] = tuple(NotebookConfig.model_fields)
+_notebook: dict[str, Any] = {}
+
+
 def set_config(**values: Any) -> None:
     """Set global defaults for every session created afterwards, e.g. ``set_config(timeout=30)``.
 
-    Values are validated now; ``None`` clears a previously set value.
+    Takes the options of ``Session`` and, for notebooks, ``auto_display``
+    (whether ``%%rt_session`` shows the live dashboard when its ``dashboard``
+    option is left at ``auto``). Values are validated now; ``None`` clears a
+    previously set value.
     """
+    notebook = {k: values.pop(k) for k in NOTEBOOK_FIELDS if k in values}
     current = {**_global, **values}
     current = {k: v for k, v in current.items() if v is not None}
     make_config(**current)  # validate the whole set, so errors surface here
+    notebook_now = {**_notebook, **notebook}
+    notebook_now = {k: v for k, v in notebook_now.items() if v is not None}
+    try:
+        NotebookConfig(**notebook_now)
+    except ValidationError as exc:
+        raise _fail(exc, "notebook configuration") from None
     _global.clear()
     _global.update(current)
     if "subscriber" in _global:
         _global["broadcast_callback"] = _global.pop("subscriber")
+    _notebook.clear()
+    _notebook.update(notebook_now)
 
 
 def get_config() -> dict[str, Any]:
     """The values set with :func:`set_config` (not the defaults)."""
-    return dict(_global)
+    return {**_global, **_notebook}
+
+
+def notebook_config() -> NotebookConfig:
+    """The notebook options in force (set values over defaults)."""
+    return NotebookConfig(**_notebook)
 
 
 def reset_config() -> None:
     """Forget everything set with :func:`set_config`."""
     _global.clear()
+    _notebook.clear()
 
 
 def resolve_config(base: ExecutorConfig | None = None, **explicit: Any) -> ExecutorConfig:

@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .persistence import payload_of
+
 __all__ = [
     "GROUP_MIN",
     "MAX_BOXES",
@@ -607,22 +609,13 @@ def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _payload_of(obj: Any) -> dict[str, Any]:
-    if isinstance(obj, dict):
-        return obj
-    to_payload = getattr(obj, "to_payload", None)
-    if to_payload is None:
-        raise TypeError(f"Cannot display {type(obj).__name__}: it has no to_payload()")
-    return to_payload()
-
-
 def mimebundle(obj: Any) -> dict[str, str]:
     """The ``_repr_mimebundle_`` of a Session, ExecutionInfo, SavedSession (or a payload dict).
 
     ``text/plain`` is a short summary with the top of the call tree;
     ``text/html`` is :func:`static_html` of the object's payload.
     """
-    payload = _payload_of(obj)
+    payload = payload_of(obj)
     kind = type(obj).__name__
     if kind == "SavedSession":
         header = f"Saved session {getattr(obj, 'name', None)!r} from {getattr(obj, 'path', '?')}"

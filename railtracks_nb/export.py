@@ -36,6 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .persistence import payload_of
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "export",
@@ -55,49 +57,7 @@ STATUS_COLORS = {"Open": "#f5b83d", "Completed": "#3fa66a", "Failed": "#d9534f"}
 _STATIC = Path(__file__).with_name("static")
 
 
-# -- what can be exported ------------------------------------------------------------
-def payload_of(obj: Any) -> dict[str, Any]:
-    """The Railtracks-schema payload of anything the widgets and exports accept.
-
-    Accepts a payload ``dict``, a ``str``/``Path`` of a saved session (read with
-    ``rt.load``), a ``Flow`` (its ``last_session``), or any object with a
-    ``to_payload()`` method (``Session``, ``ExecutionInfo``, ``SavedSession``).
-    Raises ``TypeError`` for anything else and ``ValueError`` for a flow that has
-    not run yet or a dict that is not a payload.
-    """
-    if isinstance(obj, dict):
-        if "runs" not in obj or not isinstance(obj["runs"], list):
-            raise ValueError(
-                "A payload dict needs a 'runs' list (the Railtracks saved-state format); "
-                f"got keys {sorted(obj)[:8]}"
-            )
-        return obj
-    if isinstance(obj, (str, os.PathLike)):
-        from .persistence import load
-
-        return load(obj).to_payload()
-    if hasattr(obj, "last_session") and not hasattr(obj, "to_payload"):
-        session = obj.last_session
-        if session is None:
-            name = getattr(obj, "name", "?")
-            raise ValueError(
-                f"Flow {name!r} has not been invoked yet: there is no session to show."
-            )
-        return session.to_payload()
-    to_payload = getattr(obj, "to_payload", None)
-    if callable(to_payload):
-        payload = to_payload()
-        if not isinstance(payload, dict):
-            raise TypeError(
-                f"{type(obj).__name__}.to_payload() returned {type(payload).__name__}, not a dict"
-            )
-        return payload
-    raise TypeError(
-        f"Cannot show or export a {type(obj).__name__}: expected a Session, ExecutionInfo, "
-        "loaded session, Flow, payload dict, or the path of a saved session."
-    )
-
-
+# -- what can be exported: anything persistence.payload_of accepts ------------------
 def _chain(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     while snapshot is not None:

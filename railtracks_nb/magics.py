@@ -381,29 +381,48 @@ def _user_traceback(error: BaseException, filename_codes: tuple[CodeType | None,
 
 
 # -- the dashboard ------------------------------------------------------------------------
-def _show_dashboard(session: Session, mode: str, shell: InteractiveShell) -> None:
+def _show_dashboard(session: Session, mode: str, shell: InteractiveShell) -> Any:
     """Display the live dashboard for ``session`` when asked and possible.
 
-    ``auto`` shows it only in a kernel (a front end that can render widgets).
-    Until ``railtracks_nb.widgets`` exists the option is accepted and nothing
-    is shown. A dashboard that fails to build is logged: it never stops the cell.
+    ``auto`` shows it only in a kernel (a front end that can render widgets)
+    and only while ``rt.set_config(auto_display=...)`` is on (the default).
+    A dashboard that fails to build is logged: it never stops the cell.
+    Returns the widget and its display handle (to refresh the static picture
+    at the end), or None.
     """
-    if mode == "off" or (mode == "auto" and getattr(shell, "kernel", None) is None):
-        return
+    from .config import notebook_config
+
+    if mode == "off":
+        return None
+    if mode == "auto" and (
+        getattr(shell, "kernel", None) is None or not notebook_config().auto_display
+    ):
+        return None
     try:
         from .widgets import show
     except ImportError as exc:
-        if mode == "on":
-            logger.warning("dashboard=on: the live dashboard is not available (%s)", exc)
-        return
+        logger.warning("The live dashboard is not available (%s)", exc)
+        return None
     try:
-        widget = show(session)
-        if widget is not None:
-            from IPython.display import display
+        from IPython.display import display
 
-            display(widget)
+        widget = show(session)
+        return widget, display(widget, display_id=True)
     except Exception:
         logger.warning("Could not show the live dashboard", exc_info=True)
+        return None
+
+
+def _refresh_dashboard(shown: Any) -> None:
+    """Redisplay the finished dashboard, so the static picture saved with the
+    notebook (for viewers without a kernel) shows the final state, not the first."""
+    if shown is None:
+        return
+    widget, handle = shown
+    try:
+        handle.update(widget)
+    except Exception:
+        logger.debug("Could not refresh the dashboard's static picture", exc_info=True)
 
 
 @magics_class
@@ -456,7 +475,7 @@ class RailtracksMagics(Magics):
         except (ConfigError, TypeError, ValueError) as exc:
             raise UsageError(f"%%rt_session: {exc}") from None
         shell.user_ns[options.var] = session
-        _show_dashboard(session, options.dashboard, shell)
+        dashboard = _show_dashboard(session, options.dashboard, shell)
 
         async def body() -> Any:
             async with session:
@@ -481,6 +500,8 @@ class RailtracksMagics(Magics):
             # Start the traceback at the user's line, not in asyncio and nest_asyncio internals.
             # The same exception re-raised: its own __cause__/__context__ must stay as they are.
             raise error.with_traceback(_user_traceback(error, (exec_code, eval_code)))  # noqa: B904
+        finally:
+            _refresh_dashboard(dashboard)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -184,6 +184,11 @@ class Session:
     def is_open(self) -> bool:
         return self.state not in (SessionState.INIT, SessionState.IDLE)
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether a cancellation or ``KeyboardInterrupt`` ended a request or the session."""
+        return self._interrupted
+
     @classmethod
     def global_config_precedence(cls, **explicit: Any) -> ExecutorConfig:
         """The configuration ``Session(**explicit)`` would use (Railtracks API)."""
@@ -524,14 +529,29 @@ class Session:
         self._publish(Broadcast(self.identifier, stamp, message, node_id))
 
     # -- export ----------------------------------------------------------------------
-    def to_payload(self) -> dict[str, Any]:
-        """The session in the Railtracks saved-state format, with our extras."""
+    def extras(self) -> dict[str, Any]:
+        """What the session adds to the Railtracks format (the ``"railtracks_nb"`` key),
+        up to date: lifecycle state and history, status, context, configuration,
+        recent errors, flow name, parent and metadata."""
         extras = self._info.extras
         extras["state"] = self.state.value
         extras["context"] = to_jsonable(self._context)
         extras["interrupted"] = self._interrupted
         extras["status"] = "Interrupted" if self._interrupted else self._info.status
+        return to_jsonable(extras)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The session in the Railtracks saved-state format, with our extras."""
+        self.extras()  # brings the live extras up to date before serializing
         return self._info.to_payload()
+
+    def plot_graph(self, **layout: Any) -> Any:
+        """The call graph as a plotly figure (see ``ExecutionInfo.plot_graph``)."""
+        return self._info.plot_graph(**layout)
+
+    def plot_timeline(self, **layout: Any) -> Any:
+        """The stamp timeline as a plotly figure (see ``ExecutionInfo.plot_timeline``)."""
+        return self._info.plot_timeline(**layout)
 
     def __repr__(self) -> str:
         return (

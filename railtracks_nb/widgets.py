@@ -348,14 +348,7 @@ class _LiveFeed:
 
 def _session_extras(session: Any) -> dict[str, Any]:
     """Our extras for ``session`` now, as ``Session.to_payload`` reports them."""
-    info = session.rt_state.info
-    extras = dict(info.extras)
-    extras["state"] = session.state.value
-    extras["context"] = session.context
-    interrupted = bool(getattr(session, "_interrupted", False))
-    extras["interrupted"] = interrupted
-    extras["status"] = "Interrupted" if interrupted else info.status
-    return to_jsonable(extras)
+    return session.extras()
 
 
 class _RTWidget(anywidget.AnyWidget):
@@ -473,6 +466,23 @@ class _RTWidget(anywidget.AnyWidget):
                     "ids": source.id_table,
                 }
             )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus a text summary and a static HTML/SVG picture of
+        the session: what saved notebooks, nbconvert and viewers without a kernel
+        (or without the widget manager) show instead of the live view."""
+        from .display import static_html, text_summary
+
+        bundle = super()._repr_mimebundle_(**kwargs)
+        # anywidget returns (data, metadata); ipywidgets returns data (or None when closed)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
+        if not isinstance(data, dict):
+            return bundle
+        payload = self.payload
+        if not isinstance(payload.get("runs"), list):  # a live session before its first delta
+            payload = {"session_id": "", "session_name": None, **payload, "runs": []}
+        data = {**data, "text/plain": text_summary(payload), "text/html": static_html(payload)}
+        return (data, metadata) if metadata is not None else data
 
     def close(self) -> None:
         self.stop()

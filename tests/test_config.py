@@ -76,3 +76,20 @@ def test_flow_rejects_bad_options_at_construction():
 def test_subscriber_alias():
     cfg = rt.ExecutorConfig(subscriber=print)
     assert cfg.broadcast_callback is print and cfg.subscriber is print
+
+
+def test_auto_display_is_a_notebook_option_of_set_config():
+    from railtracks_nb.config import notebook_config
+
+    assert notebook_config().auto_display is True
+    rt.set_config(auto_display=False, timeout=9)
+    assert rt.get_config() == {"timeout": 9, "auto_display": False}
+    assert notebook_config().auto_display is False
+    assert rt.Session().executor_config.timeout == 9  # sessions are unaffected otherwise
+    with pytest.raises(rt.ConfigError, match="auto_display"):
+        rt.set_config(auto_display="sometimes")
+    assert notebook_config().auto_display is False  # a rejected call changes nothing
+    rt.set_config(auto_display=None)
+    assert notebook_config().auto_display is True
+    with pytest.raises(TypeError, match="auto_display"):
+        rt.Session(auto_display=False)  # not a Session option

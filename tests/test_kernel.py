@@ -43,7 +43,7 @@ class Kernel:
             kind = msg["msg_type"]
             if kind == "status" and msg["content"]["execution_state"] == "idle":
                 break
-            if kind in ("stream", "execute_result", "display_data", "error"):
+            if kind in ("stream", "execute_result", "display_data", "update_display_data", "error"):
                 outputs.append((kind, msg["content"]))
         while True:
             reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
@@ -354,3 +354,34 @@ def test_dashboard_option_in_a_kernel(kernel: Kernel) -> None:
             "else:\n"
             "    sys.modules['railtracks_nb.widgets'] = _real_widgets\n"
         )
+
+
+def test_live_dashboard_is_shown_then_refreshed_with_the_final_picture(kernel: Kernel) -> None:
+    _, outputs = kernel.run(
+        "%%rt_session name=watched save_state=False\nawait rt.call(double, 21)\n"
+    )
+    shown = [c for kind, c in outputs if kind == "display_data"]
+    updated = [c for kind, c in outputs if kind == "update_display_data"]
+    assert len(shown) == 1 and len(updated) == 1
+    first, last = shown[0]["data"], updated[0]["data"]
+    # the live widget, with a static picture for viewers without a kernel
+    assert "application/vnd.jupyter.widget-view+json" in first
+    assert "railtracks-nb-session" in first["text/html"]  # no nodes yet: no picture
+    assert "<img" not in first["text/html"]
+    # refreshed in place at the end: the saved picture shows the finished node
+    assert updated[0]["transient"]["display_id"] == shown[0]["transient"]["display_id"]
+    assert "application/vnd.jupyter.widget-view+json" in last
+    assert "double" in _picture(last)
+
+
+def test_set_config_auto_display_off_hides_the_dashboard(kernel: Kernel) -> None:
+    kernel.ok("rt.set_config(auto_display=False)")
+    try:
+        _, outputs = kernel.run("%%rt_session save_state=False\nawait rt.call(double, 1)\n")
+        assert _displays(outputs) == []
+        _, outputs = kernel.run(
+            "%%rt_session save_state=False dashboard=on\nawait rt.call(double, 1)\n"
+        )
+        assert len(_displays(outputs)) == 1  # an explicit dashboard=on still shows it
+    finally:
+        kernel.ok("rt.set_config(auto_display=None)")

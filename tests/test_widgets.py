@@ -203,6 +203,18 @@ def test_each_class_draws_its_view_from_a_payload(cls, view):
     w.close()
 
 
+@pytest.mark.parametrize("cls", [GraphView, TimelineView, StateView, SessionDashboard])
+def test_widget_output_carries_a_static_picture_for_viewers_without_a_kernel(cls):
+    payload = synthetic_payload((3, 2))
+    w = cls(payload)
+    data, _metadata = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "data:image/svg+xml;base64," in data["text/html"]  # the call graph, no JavaScript
+    assert "<script" not in data["text/html"]
+    assert data["text/plain"].startswith("Session")
+    w.close()
+
+
 def test_front_end_bundle_is_shipped_in_the_package():
     static = widgets._STATIC
     for name in ("widget.js", "standalone.js", "widget.css"):
