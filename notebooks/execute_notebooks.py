@@ -12,7 +12,7 @@ change that alters what a notebook prints or displays, then check the result wit
         --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 Widget state is not saved in the notebooks (it would embed the widget bundle and the whole
-session per widget); the static picture displayed next to each widget is what stays visible.
+session per widget); the static picture in each widget's output is what stays visible.
 """
 
 from __future__ import annotations

@@ -11,3 +11,7 @@ if [ -f scripts/ci_widgets.sh ]; then
 fi
 .venv/bin/ruff check railtracks_nb tests bench
 .venv/bin/python -m pytest tests "$@"
+# The example notebooks, executed on a fresh kernel and compared cell by cell
+# (strict mode; only ids, times and picture data are masked by the sanitize file).
+.venv/bin/python -m pytest --nbval --nbval-current-env \
+  --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/

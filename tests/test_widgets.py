@@ -211,7 +211,8 @@ def test_widget_output_carries_a_static_picture_for_viewers_without_a_kernel(cls
     assert "application/vnd.jupyter.widget-view+json" in data
     assert "data:image/svg+xml;base64," in data["text/html"]  # the call graph, no JavaScript
     assert "<script" not in data["text/html"]
-    assert data["text/plain"].startswith("Session")
+    assert data["text/html"].startswith('<div class="railtracks-nb-widget-picture">')
+    assert "needs a kernel" in data["text/plain"]
     w.close()
 
 
