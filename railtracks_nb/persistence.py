@@ -27,6 +27,7 @@ from .state import (
     RequestForest,
     RequestTemplate,
     Run,
+    SessionView,
     Stamp,
     StampManager,
 )
@@ -239,7 +240,7 @@ def _first_step(edge: _EdgeModel) -> int:
     return edge.stamp.step
 
 
-class SavedSession:
+class SavedSession(SessionView):
     """A session read back from a file by :func:`load`.
 
     Widgets, exports and ``rt.show`` accept it like a live session. ``info``
@@ -296,14 +297,6 @@ class SavedSession:
     def to_networkx(self) -> networkx.DiGraph:
         return self.info.to_networkx()
 
-    def plot_graph(self, **layout: Any) -> Any:
-        """The call graph as a plotly figure (see ``ExecutionInfo.plot_graph``)."""
-        return self.info.plot_graph(**layout)
-
-    def plot_timeline(self, **layout: Any) -> Any:
-        """The stamp timeline as a plotly figure (see ``ExecutionInfo.plot_timeline``)."""
-        return self.info.plot_timeline(**layout)
-
     def __len__(self) -> int:
         return len(self.info.node_forest)
 
@@ -313,11 +306,6 @@ class SavedSession:
             f"runs={len(self.info.runs)}, nodes={len(self)}, status={self.status!r}, "
             f"path={str(self.path)!r})"
         )
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        from .display import mimebundle
-
-        return mimebundle(self)
 
 
 def read_payload(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from .nodes import Node, Work, resolve_node_type
 from .publisher import RTPublisher
 from .scope import Frame, current_session, frame_var, session_var
 from .serialization import to_jsonable
-from .state import ExecutionInfo, Run
+from .state import ExecutionInfo, Run, SessionView
 
 if TYPE_CHECKING:
     from .config import ExecutorConfig
@@ -79,7 +79,7 @@ def _copy_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(context)
 
 
-class Session:
+class Session(SessionView):
     """The execution environment of one or more runs.
 
     ``Session(context=None, *, timeout=150.0, end_on_error=False,
@@ -545,24 +545,11 @@ class Session:
         self.extras()  # brings the live extras up to date before serializing
         return self._info.to_payload()
 
-    def plot_graph(self, **layout: Any) -> Any:
-        """The call graph as a plotly figure (see ``ExecutionInfo.plot_graph``)."""
-        return self._info.plot_graph(**layout)
-
-    def plot_timeline(self, **layout: Any) -> Any:
-        """The stamp timeline as a plotly figure (see ``ExecutionInfo.plot_timeline``)."""
-        return self._info.plot_timeline(**layout)
-
     def __repr__(self) -> str:
         return (
             f"Session(name={self.name!r}, identifier={self.identifier!r}, "
             f"state={self.state.value}, nodes={len(self._info.node_forest)})"
         )
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        from .display import mimebundle
-
-        return mimebundle(self)
 
 
 async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:

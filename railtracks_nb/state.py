@@ -370,7 +370,37 @@ class Run:
         )
 
 
-class ExecutionInfo:
+class SessionView:
+    """What every session-like object offers (``ExecutionInfo``, ``Session``,
+    ``SavedSession``): plotly figures and a rich notebook display.
+
+    Plotting and display code is imported only when used, so the engine keeps
+    importing no plotting or IPython code.
+    """
+
+    def plot_graph(self, **layout: Any) -> Any:
+        """The call graph as a ``plotly.graph_objects.Figure``; ``layout`` goes to
+        ``update_layout``."""
+        from .figures import plot_graph
+
+        figure = plot_graph(self)
+        return figure.update_layout(**layout) if layout else figure
+
+    def plot_timeline(self, **layout: Any) -> Any:
+        """One bar per node on a time axis, as a ``plotly.graph_objects.Figure``."""
+        from .figures import plot_timeline
+
+        figure = plot_timeline(self)
+        return figure.update_layout(**layout) if layout else figure
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        """A text summary and a static HTML/SVG picture of the call graph."""
+        from .display import mimebundle
+
+        return mimebundle(self)
+
+
+class ExecutionInfo(SessionView):
     """The complete state of a session's runs: nodes, requests, stamps and runs.
 
     Built live by the session's :class:`~railtracks_nb.coordinator.RTState`,
@@ -587,20 +617,6 @@ class ExecutionInfo:
 
         return payload_to_networkx(self.to_payload())
 
-    def plot_graph(self, **layout: Any) -> Any:
-        """The call graph as a ``plotly.graph_objects.Figure`` (plotly is imported here)."""
-        from .figures import plot_graph
-
-        figure = plot_graph(self)
-        return figure.update_layout(**layout) if layout else figure
-
-    def plot_timeline(self, **layout: Any) -> Any:
-        """One bar per node on a time axis, as a ``plotly.graph_objects.Figure``."""
-        from .figures import plot_timeline
-
-        figure = plot_timeline(self)
-        return figure.update_layout(**layout) if layout else figure
-
     # -- display -----------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.node_forest)
@@ -611,11 +627,6 @@ class ExecutionInfo:
             f"runs={len(self.runs)}, nodes={len(self.node_forest)}, "
             f"stamps={len(self.stamper)}, status={self.status!r})"
         )
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        from .display import mimebundle
-
-        return mimebundle(self)
 
 
 def _node_json(snap: LinkedNode | None) -> dict[str, Any] | None:

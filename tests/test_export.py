@@ -16,6 +16,7 @@ import pytest
 
 import railtracks_nb as rt
 from railtracks_nb._synthetic import synthetic_payload
+from tests.helpers import by_id
 
 export_mod = importlib.import_module("railtracks_nb.export")
 
@@ -61,20 +62,6 @@ def _data_of_html(text: str) -> dict:
         data = json.loads(body)
     assert data["format"] == export_mod.COMPACT_FORMAT
     return export_mod.expand_compact(data)
-
-
-def by_id(payload: dict) -> dict:
-    """A payload with its node and edge lists keyed by id (their order is not fixed)."""
-    out = dict(payload)
-    out["runs"] = [
-        {
-            **run,
-            "nodes": {n["identifier"]: n for n in run["nodes"]},
-            "edges": {e["identifier"]: e for e in run["edges"]},
-        }
-        for run in payload["runs"]
-    ]
-    return out
 
 
 # -- JSON ---------------------------------------------------------------------------------

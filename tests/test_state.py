@@ -188,3 +188,15 @@ def test_session_state_is_not_tracked_by_the_garbage_collector():
         grown = len(gc.get_objects()) - before
     assert len(s.info.node_forest) == 2001
     assert grown < 200, f"{grown} new tracked objects for 2,001 nodes"
+
+
+def test_every_session_view_offers_plotly_figures(info, tmp_path):
+    import plotly.graph_objects as go
+
+    saved = tmp_path / "s.json"
+    saved.write_text(info.graph_serialization())
+    for view in (info, rt.load(saved)):
+        graph = view.plot_graph(title="calls")
+        timeline = view.plot_timeline()
+        assert isinstance(graph, go.Figure) and isinstance(timeline, go.Figure)
+        assert graph.layout.title.text == "calls"

@@ -15,22 +15,9 @@ import railtracks_nb as rt
 from railtracks_nb import widgets
 from railtracks_nb._synthetic import synthetic_payload
 from railtracks_nb.widgets import GraphView, SessionDashboard, StateView, TimelineView
+from tests.helpers import by_id, mixed
 
 export_mod = importlib.import_module("railtracks_nb.export")
-
-
-def by_id(payload: dict) -> dict:
-    """A payload with its node and edge lists keyed by id (their order is not fixed)."""
-    out = dict(payload)
-    out["runs"] = [
-        {
-            **run,
-            "nodes": {n["identifier"]: n for n in run["nodes"]},
-            "edges": {e["identifier"]: e for e in run["edges"]},
-        }
-        for run in payload["runs"]
-    ]
-    return out
 
 
 class Recorder:
@@ -159,24 +146,6 @@ async def leaf(i: int) -> int:
 async def fan_out(n: int) -> int:
     results = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
     return len(results)
-
-
-@rt.function_node
-def shaky(x: int) -> int:
-    if x % 2:
-        raise ValueError(f"odd <{x}>")
-    return x
-
-
-@rt.function_node
-async def mixed(n: int) -> list:
-    out = []
-    for i in range(n):
-        try:
-            out.append(await rt.call(shaky, i))
-        except ValueError as exc:
-            out.append(str(exc))
-    return out
 
 
 # -- models -------------------------------------------------------------------------------
@@ -327,7 +296,7 @@ def test_events_rebuild_exactly_what_the_engine_saves():
         assert got["header"]["status"] == run["status"]
     failures = [row for d in rec.deltas for _, rs in d["events"] for row in rs if row[0] == "f"]
     assert len(failures) == 2
-    assert failures[0][5]["type"] == "ValueError" and failures[0][5]["message"] == "odd <1>"
+    assert failures[0][5]["type"] == "ValueError" and failures[0][5]["message"] == "odd <b>1</b>"
     # Ids are sent once: a finished node names its request by its index in the id table.
     assert all(isinstance(row[4], int) for row in failures)
     last_extras = [d["extras"] for d in rec.deltas if "extras" in d][-1]

@@ -17,6 +17,7 @@ import pytest
 import railtracks_nb as rt
 from railtracks_nb import widgets
 from railtracks_nb._synthetic import HOSTILE, synthetic_payload
+from tests.helpers import mixed
 
 export_mod = importlib.import_module("railtracks_nb.export")
 
@@ -223,24 +224,6 @@ def static_server(tmp_path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output readable
         pass
-
-
-@rt.function_node
-def shaky(x: int) -> int:
-    if x % 2:
-        raise ValueError(f"odd <b>{x}</b>")
-    return x
-
-
-@rt.function_node
-async def mixed(n: int) -> list:
-    out = []
-    for i in range(n):
-        try:
-            out.append(await rt.call(shaky, i))
-        except ValueError as exc:
-            out.append(str(exc))
-    return out
 
 
 def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_server):

@@ -1,0 +1,39 @@
+"""Small things several test modules share: sample nodes and payload comparisons."""
+
+from __future__ import annotations
+
+import railtracks_nb as rt
+
+
+def by_id(payload: dict) -> dict:
+    """A payload with its node and edge lists keyed by id (their order is not fixed)."""
+    out = dict(payload)
+    out["runs"] = [
+        {
+            **run,
+            "nodes": {n["identifier"]: n for n in run["nodes"]},
+            "edges": {e["identifier"]: e for e in run["edges"]},
+        }
+        for run in payload["runs"]
+    ]
+    return out
+
+
+@rt.function_node
+def shaky(x: int) -> int:
+    """Fails on odd inputs, with markup in its message (it must show as text)."""
+    if x % 2:
+        raise ValueError(f"odd <b>{x}</b>")
+    return x
+
+
+@rt.function_node
+async def mixed(n: int) -> list:
+    """Calls ``shaky`` n times and keeps the failures' messages: completed and failed nodes."""
+    out = []
+    for i in range(n):
+        try:
+            out.append(await rt.call(shaky, i))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
