@@ -77,6 +77,14 @@ class StampManager:
     def all_stamps(self) -> list[Stamp]:
         return [Stamp._make(raw) for raw in sorted(self._stamps)]
 
+    def copy(self, keep: Iterable[int] | None = None) -> StampManager:
+        """A copy (only the steps in ``keep``, if given) that goes on numbering after
+        the last step, so stamps made on it never reuse a step."""
+        wanted = None if keep is None else set(keep)
+        twin = StampManager(max((raw[0] for raw in self._stamps), default=-1) + 1)
+        twin._stamps = [r for r in self._stamps if wanted is None or r[0] in wanted]
+        return twin
+
     def __len__(self) -> int:
         return len(self._stamps)
 
@@ -441,8 +449,7 @@ class ExecutionInfo(SessionView):
 
     def snapshot(self) -> ExecutionInfo:
         """A copy that later changes to this session do not affect."""
-        stamper = StampManager()
-        stamper._stamps = list(self.stamper._stamps)
+        stamper = self.stamper.copy()
         return ExecutionInfo(
             self.request_forest.copy(),
             self.node_forest.copy(),
@@ -532,8 +539,7 @@ class ExecutionInfo(SessionView):
         requests = RequestForest({i: forest[i] for i in request_ids})
         steps = {snap.stamp.step for i in node_ids for snap in nodes[i].history()}
         steps |= {snap.stamp.step for i in request_ids for snap in requests[i].history()}
-        stamper = StampManager()
-        stamper._stamps = [raw for raw in self.stamper._stamps if raw[0] in steps]
+        stamper = self.stamper.copy(keep=steps)
         runs = []
         for run in self.runs.values():
             kept = [n for n in run.node_ids if n in node_ids]

@@ -200,3 +200,10 @@ def test_every_session_view_offers_plotly_figures(info, tmp_path):
         timeline = view.plot_timeline()
         assert isinstance(graph, go.Figure) and isinstance(timeline, go.Figure)
         assert graph.layout.title.text == "calls"
+
+
+def test_snapshot_stamper_never_reuses_a_step(info):
+    last = max(s.step for s in info.all_stamps)
+    assert info.snapshot().stamper.create_stamp("later").step == last + 1
+    sub = info.get_info([next(iter(info.node_forest))])
+    assert {s.step for s in sub.all_stamps} <= {s.step for s in info.all_stamps}
