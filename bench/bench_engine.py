@@ -11,11 +11,16 @@ Workloads, each inside one session (one run), with a trivial async leaf node:
 * fan-out: one node gathers N ``rt.call(leaf, i)``; bare asyncio gathers N
   ``create_task(leaf(i))``.
 
+Every measurement runs in a fresh interpreter that imports only what it
+measures: Python's garbage collector walks every live object of a process, so
+measuring two engines in one process would charge one for the other's imports
+(Railtracks brings litellm, hundreds of thousands of objects).
+
 Reported: microseconds per call (best of ``--repeat`` runs), and the ratio to
-bare asyncio. Railtracks runs the same workload when ``import railtracks``
-works in this interpreter; its sizes are capped (``--railtracks-max``) because
-its fan-out cost grows with the fan-out.
-Import time is measured in fresh interpreters (median of 5).
+bare asyncio measured the same way. Railtracks runs the same workload when
+``import railtracks`` works in this interpreter's environment; its sizes are
+capped (``--railtracks-max``) because its fan-out cost grows with the fan-out.
+Import time is measured in fresh interpreters too (median of 5).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -35,9 +42,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import railtracks_nb as rtnb
+REPO = Path(__file__).resolve().parents[1]
 
 # -- workloads ------------------------------------------------------------------------
 
@@ -113,6 +118,28 @@ def timed(fn: Callable[[int], Awaitable[None]], n: int, repeat: int) -> float:
     return best
 
 
+def worker(engine: str, workload: str, n: int, repeat: int) -> None:
+    """Measure one (engine, workload, size) in this fresh process; print seconds."""
+    if engine == "asyncio":
+        fn = bare_sequential if workload == "sequential" else bare_fanout
+    else:
+        sys.path.insert(0, str(REPO))
+        fn = make_engine(importlib.import_module(engine))[workload]
+    print(timed(fn, n, repeat))
+
+
+def measure(engine: str, workload: str, n: int, repeat: int) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", engine, workload, str(n), str(repeat)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},  # no network at import
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{engine} {workload} {n} failed:\n{out.stderr[-2000:]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def import_time(module: str, runs: int = 5) -> float:
     code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
     samples = []
@@ -130,40 +157,44 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--railtracks-max", type=int, default=1_000)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "WORKLOAD", "N", "REPEAT"),
+                        help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
     if args.json:
         args.json = args.json.resolve()
     # Railtracks writes event logs under the working directory: keep them out of the repo.
     os.chdir(tempfile.mkdtemp(prefix="rt-bench-"))
+    if args.worker:
+        engine, workload, n, repeat = args.worker
+        worker(engine, workload, int(n), int(repeat))
+        return
     sizes = [100, 1_000] if args.quick else [1_000, 10_000, 100_000]
 
-    engines: dict[str, dict[str, Callable[[int], Awaitable[None]]]] = {
-        "railtracks_nb": make_engine(rtnb),
-    }
-    try:
-        import railtracks  # type: ignore[import-not-found]
+    engines = {"railtracks_nb": "railtracks_nb"}
+    if importlib.util.find_spec("railtracks") is not None:
+        from importlib.metadata import version
 
-        engines["railtracks " + getattr(railtracks, "__version__", "")] = make_engine(railtracks)
-    except Exception:  # not installed (or broken): leave it out, say so
+        engines[f"railtracks {version('railtracks')}"] = "railtracks"
+    else:
         print("(railtracks is not importable here: its columns are left out)\n")
 
     results: list[dict[str, object]] = []
     print(f"{'workload':<11} {'calls':>8} {'engine':<20} {'us/call':>9} {'x asyncio':>10}")
-    for workload, bare in (("sequential", bare_sequential), ("fan-out", bare_fanout)):
+    for workload in ("sequential", "fan-out"):
         for n in sizes:
-            base = timed(bare, n, args.repeat) / n * 1e6
+            base = measure("asyncio", workload, n, args.repeat) / n * 1e6
             rows = [("bare asyncio", base)]
-            for name, fns in engines.items():
-                if name != "railtracks_nb" and n > args.railtracks_max:
+            for label, module in engines.items():
+                if module != "railtracks_nb" and n > args.railtracks_max:
                     continue
-                rows.append((name, timed(fns[workload], n, args.repeat) / n * 1e6))
-            for name, us in rows:
-                print(f"{workload:<11} {n:>8,} {name:<20} {us:>9.1f} {us / base:>10.2f}")
+                rows.append((label, measure(module, workload, n, args.repeat) / n * 1e6))
+            for label, us in rows:
+                print(f"{workload:<11} {n:>8,} {label:<20} {us:>9.1f} {us / base:>10.2f}")
                 results.append(
                     {
                         "workload": workload,
                         "calls": n,
-                        "engine": name,
+                        "engine": label,
                         "us_per_call": us,
                         "ratio_to_asyncio": us / base,
                     }
