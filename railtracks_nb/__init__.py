@@ -30,6 +30,10 @@ from .exceptions import (
     SessionStoreError,
     UnknownSessionError,
 )
+
+# Imported eagerly (pure Python, ~10 ms): a lazy `export` would be shadowed by the
+# submodule of the same name as soon as anything imported `railtracks_nb.export`.
+from .export import export
 from .flow import Flow
 from .lifecycle import SessionState
 from .nodes import function_node
@@ -52,7 +56,6 @@ _LAZY: dict[str, str] = {
     "TimelineView": "railtracks_nb.widgets",
     "StateView": "railtracks_nb.widgets",
     "SessionDashboard": "railtracks_nb.widgets",
-    "export": "railtracks_nb.export",
     "plot_graph": "railtracks_nb.figures",
     "plot_timeline": "railtracks_nb.figures",
     "sessions": "railtracks_nb.store",
@@ -124,6 +127,7 @@ __all__ = [
     "call_batch",
     "call_sync",
     "context",
+    "export",
     "function_node",
     "load",
     "load_ipython_extension",

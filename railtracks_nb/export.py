@@ -29,9 +29,7 @@ import gzip
 import html
 import json
 import os
-import sys
 import tempfile
-import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -624,19 +622,3 @@ def export(obj: Any, path: str | os.PathLike[str]) -> Path:
     else:
         _atomic_write(target, _write_text(to_dot(payload)))
     return target
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`export`.
-
-    ``rt.export`` is served lazily from this module, whose name is also
-    ``export``: once ``railtracks_nb.export`` is imported (by ``rt.show``, say),
-    the import system binds the *module* to ``rt.export``. Making the module
-    callable keeps ``rt.export(obj, path)`` working whichever comes first.
-    """
-
-    def __call__(self, obj: Any, path: str | os.PathLike[str]) -> Path:
-        return export(obj, path)
-
-
-sys.modules[__name__].__class__ = _CallableModule
