@@ -6,7 +6,7 @@ import { GraphPanel, type VNode } from "./graph";
 import { StatePanel } from "./stateview";
 import type { Store } from "./store";
 import { TimelinePanel } from "./timeline";
-import { downloadBlob, el, fileStem, fmtDuration, fmtInt } from "./util";
+import { button, downloadBlob, el, fileStem, fmtDuration, fmtInt } from "./util";
 
 /** The part of the anywidget model API the views use (the HTML export mimics it). */
 export interface HostModel {
@@ -71,18 +71,12 @@ export function mountView(target: HTMLElement, store: Store, model: HostModel): 
     slider.step = "1";
     slider.setAttribute("aria-label", "Replay step");
     stepLabel = el("span", "rt-step-label");
-    const latest = el("button", "rt-btn rt-latest", "Latest");
-    latest.type = "button";
-    latest.title = "Jump to the latest step (follow a live session)";
+    const latest = button("rt-latest", "Latest", "Jump to the latest step (follow a live session)");
     replay.append(slider, stepLabel);
     const dl = el("span", "rt-downloads");
-    const bJson = el("button", "rt-btn rt-dl-json", "JSON");
-    const bSvg = el("button", "rt-btn rt-dl-svg", "SVG");
-    const bPng = el("button", "rt-btn rt-dl-png", "PNG");
-    for (const b of [bJson, bSvg, bPng]) b.type = "button";
-    bJson.title = "Download the session (Railtracks saved-state JSON)";
-    bSvg.title = "Download the graph as drawn now (SVG)";
-    bPng.title = "Download the graph as drawn now (PNG)";
+    const bJson = button("rt-dl-json", "JSON", "Download the session (Railtracks saved-state JSON)");
+    const bSvg = button("rt-dl-svg", "SVG", "Download the graph as drawn now (SVG)");
+    const bPng = button("rt-dl-png", "PNG", "Download the graph as drawn now (PNG)");
     dl.append(el("span", "rt-muted", "Download "), bJson, bSvg, bPng);
     bar.append(title, replay, latest, dl);
     root.appendChild(bar);

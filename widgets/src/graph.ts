@@ -17,7 +17,7 @@ import {
   statusAt,
   visibleAt,
 } from "./store";
-import { el, fmtInt, frameScheduler, SVG_NS, svgEl, truncate } from "./util";
+import { button, el, fmtInt, frameScheduler, SVG_NS, svgEl, truncate } from "./util";
 
 export const NODE_W = 160;
 export const NODE_H = 24;
@@ -245,14 +245,8 @@ export class GraphPanel {
   ) {
     this.root = el("div", "rt-graph");
     const bar = el("div", "rt-graph-bar");
-    const fit = el("button", "rt-btn rt-fit", "Fit");
-    fit.type = "button";
-    fit.title = "Fit the whole tree in view";
-    fit.addEventListener("click", () => this.fit(true));
-    const expand = el("button", "rt-btn rt-expand-all", "Expand all");
-    expand.type = "button";
-    expand.title = "Unfold every collapsed subtree";
-    expand.addEventListener("click", () => {
+    const fit = button("rt-fit", "Fit", "Fit the whole tree in view", () => this.fit(true));
+    const expand = button("rt-expand-all", "Expand all", "Unfold every collapsed subtree", () => {
       this.collapsed.clear();
       this.refresh(true);
     });

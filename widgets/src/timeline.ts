@@ -19,7 +19,7 @@ import {
   statusAt,
   timeAt,
 } from "./store";
-import { el, fmtDuration, frameScheduler, svgEl, truncate } from "./util";
+import { button, el, fmtDuration, frameScheduler, svgEl, truncate } from "./util";
 
 const GUTTER = 150;
 const AXIS_H = 26;
@@ -57,9 +57,7 @@ export class TimelinePanel {
   ) {
     this.root = el("div", "rt-timeline");
     const head = el("div", "rt-timeline-head");
-    const reset = el("button", "rt-btn rt-timeline-reset", "Reset zoom");
-    reset.type = "button";
-    reset.addEventListener("click", () => {
+    const reset = button("rt-timeline-reset", "Reset zoom", "Back to the whole time range", () => {
       this.scrollY = 0;
       select(this.canvas).call(this.zoomer.transform, zoomIdentity);
     });

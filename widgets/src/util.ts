@@ -13,6 +13,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** A toolbar button (``type="button"``, so it never submits a surrounding form). */
+export function button(cls: string, text: string, title: string, onClick?: () => unknown): HTMLButtonElement {
+  const b = el("button", `rt-btn ${cls}`, text);
+  b.type = "button";
+  b.title = title;
+  if (onClick) b.addEventListener("click", onClick);
+  return b;
+}
+
 export const SVG_NS = "http://www.w3.org/2000/svg";
 
 export function svgEl<K extends keyof SVGElementTagNameMap>(
