@@ -34,12 +34,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .graph import _chain, node_records
 from .persistence import payload_of
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "export",
-    "node_records",
     "payload_of",
     "to_dot",
     "to_graphml_graph",
@@ -56,88 +56,6 @@ _STATIC = Path(__file__).with_name("static")
 
 
 # -- what can be exported: anything persistence.payload_of accepts ------------------
-def _chain(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    while snapshot is not None:
-        out.append(snapshot)
-        snapshot = snapshot.get("parent")
-    return out[::-1]
-
-
-def node_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """One flat record per node, in creation order, derived from ``payload``.
-
-    Keys: ``id``, ``name``, ``type``, ``status`` (of the request that created
-    the node), ``caller`` (the calling node's id, ``None`` for a run's entry
-    node), ``run_id``, ``run_name``, ``created`` / ``finished`` (epoch seconds;
-    ``finished`` is ``None`` while open), ``latency``, ``steps`` (every stamp
-    step of the node and its request), ``args``, ``kwargs``, ``output``,
-    ``error`` (``{type, message, traceback}`` when failed), ``depth``.
-    """
-    records: dict[str, dict[str, Any]] = {}
-    for run in payload.get("runs", []):
-        for node in run.get("nodes", []):
-            history = _chain(node)
-            internals = (history[-1].get("details") or {}).get("internals") or {}
-            latency = (internals.get("latency") or {}).get("total_time")
-            records[node["identifier"]] = {
-                "id": node["identifier"],
-                "name": str(history[-1].get("name", "")),
-                "type": str(history[-1].get("node_type", "Other")),
-                "status": "Open",
-                "caller": None,
-                "run_id": run.get("run_id"),
-                "run_name": run.get("name"),
-                "created": history[0]["stamp"]["time"],
-                "created_step": history[0]["stamp"]["step"],
-                "finished": None,
-                "latency": latency,
-                "steps": sorted({h["stamp"]["step"] for h in history}),
-                "args": [],
-                "kwargs": {},
-                "output": None,
-                "error": None,
-                "depth": 0,
-            }
-        for edge in run.get("edges", []):
-            snaps = _chain(edge)
-            rec = records.get(edge["target"])
-            if rec is None:  # an edge whose node is missing: keep it visible anyway
-                rec = records[edge["target"]] = {
-                    "id": edge["target"], "name": edge["target"], "type": "Other",
-                    "status": "Open", "caller": None, "run_id": run.get("run_id"),
-                    "run_name": run.get("name"), "created": snaps[0]["stamp"]["time"],
-                    "created_step": snaps[0]["stamp"]["step"], "finished": None,
-                    "latency": None, "steps": [], "args": [], "kwargs": {},
-                    "output": None, "error": None, "depth": 0,
-                }  # fmt: skip
-            details = edge.get("details") or {}
-            status = details.get("status") or "Open"
-            rec["status"] = status
-            rec["caller"] = edge.get("source")
-            rec["args"] = details.get("input_args") or []
-            rec["kwargs"] = details.get("input_kwargs") or {}
-            rec["steps"] = sorted(set(rec["steps"]) | {s["stamp"]["step"] for s in snaps})
-            if snaps[0]["stamp"]["step"] < rec["created_step"]:
-                rec["created"] = snaps[0]["stamp"]["time"]
-                rec["created_step"] = snaps[0]["stamp"]["step"]
-            if status != "Open":
-                rec["finished"] = snaps[-1]["stamp"]["time"]
-            if status == "Failed":
-                out = details.get("output")
-                rec["error"] = (
-                    out if isinstance(out, dict) else {"type": "Error", "message": str(out)}
-                )
-            elif status == "Completed":
-                rec["output"] = details.get("output")
-    ordered = sorted(records.values(), key=lambda r: r["created_step"])
-    # Depths without recursion: callers are always created before their callees.
-    for rec in ordered:
-        caller = records.get(rec["caller"]) if rec["caller"] else None
-        rec["depth"] = caller["depth"] + 1 if caller is not None and caller is not rec else 0
-    return ordered
-
-
 def _title(payload: dict[str, Any]) -> str:
     extras = payload.get("railtracks_nb") or {}
     return str(

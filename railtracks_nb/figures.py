@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .export import STATUS_COLORS, node_records, payload_of
+from .export import STATUS_COLORS, payload_of
+from .graph import node_records
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
