@@ -44,12 +44,8 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         loop = None
     if loop is None:
         session = current_session()
-        target = session._loop if session is not None else None
-        if (
-            target is not None
-            and target.is_running()
-            and session.publisher._loop_thread != threading.get_ident()
-        ):
+        target = session._loop_elsewhere() if session is not None else None
+        if target is not None:
             return asyncio.run_coroutine_threadsafe(factory(), target).result()
         return asyncio.run(factory())
     return run_in_loop(loop, factory())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Generator, Iterable
 from typing import Any
 
@@ -78,13 +77,9 @@ def broadcast(message: Any) -> _Sent:
         raise ContextError("rt.broadcast() needs a session: call it inside a node or a session.")
     frame = current_frame()
     node_id = frame.node_id if frame is not None and frame.session is session else None
-    loop = session._loop
-    on_other_thread = (
-        loop is not None
-        and loop.is_running()
-        and threading.get_ident() != getattr(session.publisher, "_loop_thread", None)
-    )
-    if on_other_thread:
+    # Stamps are only made on the session's loop, so messages stay in stamp order.
+    loop = session._loop_elsewhere()
+    if loop is not None:
         loop.call_soon_threadsafe(session._broadcast, message, node_id)
     else:
         session._broadcast(message, node_id)

@@ -80,9 +80,6 @@ class ThreadPoolExecutionStrategy:
     def _forget(self, job: Future[Any]) -> None:
         self._running.pop(job, None)
 
-    def running(self) -> list[str]:
-        return list(self._running.values())
-
     def shutdown(self) -> list[str]:
         """Stop the pool. Returns the names of sync nodes still running in it.
 
@@ -110,9 +107,6 @@ class Coordinator:
         if inspect.isawaitable(work):
             return work  # type: ignore[return-value]
         return self.thread_strategy.execute(work, name)  # type: ignore[arg-type]
-
-    def running_threads(self) -> list[str]:
-        return self.thread_strategy.running()
 
     def shutdown(self) -> list[str]:
         """Shut the strategies down; returns sync nodes that were still running."""

@@ -117,7 +117,3 @@ class RunFinished(RTMessage):
 
     run_id: str
     status: str
-
-
-#: The messages that change a node (what a live view needs to redraw).
-NODE_MESSAGES = (RequestCreation, RequestSuccess, RequestFailure)

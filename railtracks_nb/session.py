@@ -15,6 +15,7 @@ import copy
 import functools
 import inspect
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -523,6 +524,14 @@ class Session(SessionView):
         parents = {parent for (_, _, parent) in open_requests.values()}
         names = [name for (node_id, name, _) in open_requests.values() if node_id not in parents]
         return list(dict.fromkeys(names))
+
+    def _loop_elsewhere(self) -> asyncio.AbstractEventLoop | None:
+        """The session's loop, if it is running in another thread than the caller's
+        (the caller is then a sync node in a worker thread); else ``None``."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return None
+        return loop if self.publisher._loop_thread != threading.get_ident() else None
 
     def _broadcast(self, message: Any, node_id: str | None) -> None:
         stamp = self._info.stamper.create_stamp("Broadcast")
