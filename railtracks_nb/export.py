@@ -36,6 +36,7 @@ from typing import Any
 
 from .graph import _chain, node_records
 from .persistence import payload_of
+from .state import EXTRAS_KEY
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -402,6 +403,59 @@ def expand_compact(compact: dict[str, Any]) -> dict[str, Any]:
     out = dict(compact["meta"])
     out["runs"] = runs
     return out
+
+
+FEED_FORMAT = "railtracks_nb/feed-1"
+
+
+def expand_feed(feed: dict[str, Any]) -> dict[str, Any]:
+    """The payload a live widget's final ``data`` stands for.
+
+    That form is what a widget that followed a session live holds once the
+    session ends (see ``railtracks_nb.widgets``): ``base``, the compact payload
+    the widget started from, then every delta's rows in the order they were sent
+    (``chunks``: ``[run_id, rows]`` pairs, rows naming ids by their index in one
+    table that every "c" row appends its request and node id to), the run
+    headers and extras as they ended, and ``meta``, the session's header fields.
+    It is the deltas replayed, so building it costs no re-encoding of the session.
+    """
+    base = feed["base"]
+    entries = {entry["header"]["run_id"]: entry for entry in base["runs"]}
+    for entry in entries.values():
+        entry["events"] = list(entry["events"])
+        entry["steps"] = list(entry["steps"])
+    table: list[str] = []
+
+    def ref(value: Any) -> Any:
+        return table[value] if isinstance(value, int) else value
+
+    for run_id, rows in feed["chunks"]:
+        entry = entries.get(run_id)
+        if entry is None:
+            entry = entries[run_id] = {
+                "header": {"run_id": run_id, "name": "", "status": "Open",
+                           "start_time": 0, "end_time": None},
+                "events": [], "nodes": [], "edges": [], "steps": [], "unlisted_steps": [],
+            }  # fmt: skip
+        for row in rows:
+            kind = row[0]
+            if kind == "c":
+                row = [*row[:5], ref(row[5]), *row[6:]]
+                table += [row[4], row[6]]
+            elif kind in ("s", "f"):
+                row = [*row[:4], ref(row[4]), *row[5:]]
+            else:  # "x": a fatal failure's stamp, nothing else
+                entry["steps"].append({"step": row[1], "time": row[2], "identifier": row[3]})
+                continue
+            entry["events"].append(row)
+    for header in feed["runs"]:
+        entry = entries.get(header["run_id"])
+        if entry is not None:
+            entry["header"] = {**entry["header"], **header}
+    meta = {**base["meta"], **feed["meta"]}
+    if feed.get("extras"):
+        meta[EXTRAS_KEY] = {**meta.get(EXTRAS_KEY, {}), **feed["extras"]}
+    return expand_compact({"format": COMPACT_FORMAT, "meta": meta, "runs": list(entries.values())})
 
 
 #: Payloads bigger than this (as JSON) are inlined gzip-compressed (base64): a

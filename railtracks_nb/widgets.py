@@ -23,6 +23,7 @@ import asyncio
 import json
 import math
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,14 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .export import COMPACT_FORMAT, compact_payload, expand_compact, payload_of
+from .export import (
+    COMPACT_FORMAT,
+    FEED_FORMAT,
+    compact_payload,
+    expand_compact,
+    expand_feed,
+    payload_of,
+)
 from .serialization import error_to_json, to_jsonable
 
 __all__ = [
@@ -181,6 +189,10 @@ class _LiveFeed:
         self._timer: asyncio.TimerHandle | None = None
         self.seq = 0
         self.closed = False
+        #: Every delta's rows as sent, ``(run_id, JSON bytes)``: the finished
+        #: session's ``data`` is assembled from them (see :meth:`feed_bytes`).
+        self.chunks: list[tuple[str, bytes]] = []
+        self._closed_at: float | None = None
         self._handlers = {
             m.RequestCreation: self._created,
             m.RequestSuccess: self._succeeded,
@@ -268,6 +280,7 @@ class _LiveFeed:
     def _state_changed(self, m: Any) -> object:
         self._extras_dirty = True
         if m.new == "IDLE":
+            self._closed_at = m.stamp.time
             self.close(final=True)
             return _CLOSED
         return None
@@ -311,6 +324,7 @@ class _LiveFeed:
             if any(type(r) is list for r in rows):
                 rows = [_error_row(r) if type(r) is list else r for r in rows]
             buffers.append(_encode(rows).encode())
+        self.chunks.extend(zip(by_run, buffers, strict=True))
         delta: dict[str, Any] = {
             "type": "delta",
             "runs": [info.run_header(r) for r in runs if r in info.runs],
@@ -328,8 +342,33 @@ class _LiveFeed:
         return delta
 
     def snapshot(self) -> dict[str, Any]:
-        """The complete current payload (``Session.to_payload()``), for a resync."""
+        """The complete current payload (``Session.to_payload()``)."""
         return self.session.to_payload()
+
+    def feed_bytes(self, base: bytes) -> bytes:
+        """Everything sent so far as one ``data`` value (:data:`FEED_FORMAT`, read
+        back by :func:`railtracks_nb.export.expand_feed` and the front end's store):
+        ``base`` (the compact JSON the widget started from) and every delta's rows,
+        joined as bytes. Nothing is encoded again, so this costs a copy of what was
+        sent, not a walk of the session (which takes about half a second at
+        10,000 nodes)."""
+        info = self.session.rt_state.info
+        head = {
+            "format": FEED_FORMAT,
+            "seq": self.seq,
+            # The session records its end just after it turns IDLE, which is when
+            # this is called: that change's time stands for it until then.
+            "meta": {"session_name": info.session_name,
+                     "end_time": info.end_time or self._closed_at},
+            "runs": [info.run_header(r) for r in info.runs],
+            "extras": _session_extras(self.session),
+        }
+        text = json.dumps(head, ensure_ascii=False, allow_nan=False, default=str)
+        parts = [text[:-1].encode(), b',"base":', base, b',"chunks":[']
+        for i, (run_id, rows) in enumerate(self.chunks):
+            parts += [b"," if i else b"", b"[", json.dumps(run_id).encode(), b",", rows, b"]"]
+        parts.append(b"]}")
+        return b"".join(parts)
 
     def close(self, final: bool = False) -> None:
         """Stop following the session; with ``final``, send what is still queued first."""
@@ -374,6 +413,10 @@ class _RTWidget(anywidget.AnyWidget):
     seq = traitlets.Int(0).tag(sync=True)
     #: Whether deltas are still coming (a live session).
     live = traitlets.Bool(False).tag(sync=True)
+    #: This widget's identity in the page. Front ends may hand each view its own
+    #: wrapper of the model (anywidget 0.11 does), so the front end keys the data it
+    #: has merged on this, and every view of the widget shares it.
+    uid = traitlets.Unicode().tag(sync=True)
     #: Height of the view in pixels.
     height = traitlets.Int(560).tag(sync=True)
     #: Replay step shown (``None``: the latest). Set by the slider; settable from Python.
@@ -385,9 +428,11 @@ class _RTWidget(anywidget.AnyWidget):
 
     def __init__(self, obj: Any = None, *, live: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("view", self._default_view)
+        kwargs.setdefault("uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.updates_sent = 0
         self._payload_cache: dict[str, Any] | None = None
+        self._base = b'{"format":"%s","meta":{},"runs":[]}' % COMPACT_FORMAT.encode()
         self._final: _LiveFeed | None = None
         self.last_delta: dict[str, Any] | None = None
         self._feed: _LiveFeed | None = None
@@ -421,6 +466,8 @@ class _RTWidget(anywidget.AnyWidget):
             data = json.loads(self.data or b"{}")
             if data.get("format") == COMPACT_FORMAT:
                 data = expand_compact(data)
+            elif data.get("format") == FEED_FORMAT:
+                data = expand_feed(data)
             self._payload_cache = data
         return self._payload_cache
 
@@ -430,6 +477,7 @@ class _RTWidget(anywidget.AnyWidget):
         text = json.dumps(compact_payload(value), ensure_ascii=False, allow_nan=False, default=str)
         self._payload_cache = value
         self.data = text.encode("utf-8")
+        self._base = self.data
 
     def stop(self) -> None:
         """Stop following a live session (the widget keeps what it has)."""
@@ -449,26 +497,32 @@ class _RTWidget(anywidget.AnyWidget):
         self.send(delta, buffers)
 
     def _finish_live(self, feed: _LiveFeed) -> None:
-        # The front end already has everything; re-sending the whole payload would
-        # cost a full JSON encoding of the session (~0.5 s at 10,000 nodes). The
-        # feed stays around to answer a reloaded page's request for a snapshot.
+        # The finished session goes into the model's own state, so every view of it
+        # (the magic's refreshed output, a second display, a reloaded page, saved
+        # widget state, nbconvert) has all of it without asking the kernel. It is the
+        # deltas as sent, joined (see _LiveFeed.feed_bytes): no re-encoding.
         self._feed = None
         self._final = feed
+        data = feed.feed_bytes(self._base)
+        feed.chunks = []  # now held by `data`
         with self.hold_sync():
+            self.data = data
+            self._payload_cache = None
+            self.payload_seq = feed.seq
             self.seq = feed.seq
             self.live = False
 
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        source = self._feed or self._final
-        if isinstance(content, dict) and content.get("type") == "sync" and source is not None:
-            self.send(
-                {
-                    "type": "reset",
-                    "payload": source.snapshot(),
-                    "seq": source.seq,
-                    "ids": source.id_table,
-                }
-            )
+        # A view that missed deltas (it loaded after they were sent) asks for
+        # everything: the same form as the finished `data`, as one binary buffer.
+        if not (isinstance(content, dict) and content.get("type") == "sync"):
+            return
+        if self._feed is not None:
+            self._feed.flush()
+            data, seq = self._feed.feed_bytes(self._base), self._feed.seq
+        else:
+            data, seq = self.data, self.payload_seq
+        self.send({"type": "reset", "seq": seq}, [data])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget view, plus a text summary and a static HTML/SVG picture of

@@ -272,10 +272,11 @@ def test_events_rebuild_exactly_what_the_engine_saves():
     session = rt.Session(save_state=False, logging_setting="NONE", name="mixed", context={"k": "v"})
     with session:
         w = SessionDashboard(session)
+        start = json.loads(w.data)
         rec = Recorder(w)
         rt.call_sync(mixed, 5)
         rt.call_sync(leaf, 7)  # a second run
-    rebuilt = apply_events(export_mod.expand_compact(json.loads(w.data)), rec.deltas)
+    rebuilt = apply_events(export_mod.expand_compact(start), rec.deltas)
     truth = json.loads(json.dumps(session.to_payload()))
     # A traceback grows while the error propagates: the widget may have sent it before
     # the caller caught it. Compare where it was raised (the last line) instead.
@@ -303,6 +304,30 @@ def test_events_rebuild_exactly_what_the_engine_saves():
     assert last_extras["state"] == "IDLE"
     assert last_extras["context"] == {"k": "v"}
     assert last_extras["error_count"] == 2
+    # Once the session ended, the widget's own data holds all of it: what a
+    # refreshed view, a second display, a reloaded page or saved widget state draw.
+    final = json.loads(w.data)
+    assert final["format"] == export_mod.FEED_FORMAT
+    assert w.payload_seq == w.seq == rec.deltas[-1]["seq"] and not w.live
+    held = export_mod.expand_feed(final)
+    for run in held["runs"]:
+        for edge in run["edges"]:
+            if edge["details"]["status"] == "Failed":
+                edge["details"]["output"]["traceback"] = (
+                    edge["details"]["output"]["traceback"].strip().splitlines()[-1]
+                )
+    assert [r["run_id"] for r in held["runs"]] == [r["run_id"] for r in truth["runs"]]
+    for got, run in zip(held["runs"], truth["runs"], strict=True):
+        key = lambda x: x["identifier"]  # noqa: E731
+        assert sorted(got["nodes"], key=key) == sorted(run["nodes"], key=key)
+        assert sorted(got["edges"], key=key) == sorted(run["edges"], key=key)
+        assert got["steps"] == run["steps"]
+        assert {k: got[k] for k in ("name", "status", "start_time", "end_time")} == {
+            k: run[k] for k in ("name", "status", "start_time", "end_time")
+        }
+    assert held["railtracks_nb"]["state"] == "IDLE"
+    assert held["railtracks_nb"]["error_count"] == 2
+    assert held["session_name"] == "mixed" and held["end_time"] is not None
     w.close()
 
 
@@ -332,13 +357,15 @@ def test_a_front_end_that_asks_gets_a_full_snapshot():
         rec = Recorder(w)
         rt.call_sync(fan_out, 3)
         w._on_front_end_msg(w, {"type": "sync"}, [])
-        reset = rec.messages[-1]
-        assert reset["type"] == "reset"
-        assert reset["seq"] == w._feed.seq
-        assert len(reset["payload"]["runs"][0]["nodes"]) == 4
-    # After the close too (a reloaded page), with the final sequence number.
+        reset, buffers = rec.raw[-1]
+        assert reset == {"type": "reset", "seq": w._feed.seq}
+        # Everything so far, in one buffer, in the form of a finished widget's data.
+        (everything,) = buffers
+        assert len(export_mod.expand_feed(json.loads(everything))["runs"][0]["nodes"]) == 4
+    # After the close too (a reloaded page): the widget's final data, as it is.
     w._on_front_end_msg(w, {"type": "sync"}, [])
-    assert rec.messages[-1]["type"] == "reset" and rec.messages[-1]["seq"] == w.seq
+    reset, buffers = rec.raw[-1]
+    assert reset == {"type": "reset", "seq": w.seq} and buffers == [w.data]
     # Anything else from the front end is ignored.
     before = len(rec.messages)
     w._on_front_end_msg(w, {"type": "hello"}, [])
@@ -380,8 +407,12 @@ def test_widget_shown_mid_session_starts_from_the_state_so_far():
         rec = Recorder(w)
         assert len(w.payload["runs"]) == 1  # the first run is in the starting payload
         rt.call_sync(leaf, 2)
-    rebuilt = apply_events(export_mod.expand_compact(json.loads(w.data)), rec.deltas)
+    # The finished data starts from the snapshot the widget was given.
+    rebuilt = apply_events(export_mod.expand_compact(json.loads(w.data)["base"]), rec.deltas)
     assert sum(len(r["nodes"]) for r in rebuilt.values()) == 2
+    assert sum(len(r["nodes"]) for r in w.payload["runs"]) == 2
+    held = export_mod.expand_feed(json.loads(w.data))
+    assert [len(r["nodes"]) for r in held["runs"]] == [1, 1]
     w.close()
 
 
@@ -399,7 +430,7 @@ def test_widget_attached_inside_a_running_node_rebuilds_exactly():
     with session:
         rt.call_sync(attach_then_call, 3)
     w, rec = holder["w"], holder["rec"]
-    start = export_mod.expand_compact(json.loads(w.data))
+    start = export_mod.expand_compact(json.loads(w.data)["base"])
     assert [n["name"] for n in start["runs"][0]["nodes"]] == ["attach_then_call"]
     creations = [row for d in rec.deltas for _, rs in d["events"] for row in rs if row[0] == "c"]
     assert {row[5] for row in creations} == {start["runs"][0]["nodes"][0]["identifier"]}
@@ -408,6 +439,9 @@ def test_widget_attached_inside_a_running_node_rebuilds_exactly():
     got = rebuilt[truth["run_id"]]
     assert got["nodes"] == {n["identifier"]: n for n in truth["nodes"]}
     assert got["edges"] == {e["identifier"]: e for e in truth["edges"]}
+    held = export_mod.expand_feed(json.loads(w.data))["runs"][0]
+    assert {n["identifier"]: n for n in held["nodes"]} == got["nodes"]
+    assert {e["identifier"]: e for e in held["edges"]} == got["edges"]
     w.close()
 
 

@@ -109,7 +109,8 @@ class JupyterServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"jupyter {self.app} exited:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.base}/api/status?token={self.token}", timeout=2):
+                status = f"{self.base}/api/status?token={self.token}"
+                with urllib.request.urlopen(status, timeout=2):
                     return self
             except OSError:
                 time.sleep(0.25)

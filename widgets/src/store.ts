@@ -137,6 +137,27 @@ export interface CompactPayload {
   }[];
 }
 
+export const FEED_FORMAT = "railtracks_nb/feed-1";
+
+/**
+ * What a widget that followed a session live holds once the session ends (see
+ * `_LiveFeed.feed_bytes` in railtracks_nb/widgets.py): the compact payload it
+ * started from, then every delta's rows in the order they were sent, and the
+ * run headers, session fields and extras as they ended. Replaying it is
+ * replaying the deltas.
+ */
+export interface FeedPayload {
+  format: typeof FEED_FORMAT;
+  seq: number;
+  meta: Partial<Payload>;
+  runs: RunHeader[];
+  extras?: Extras;
+  base: CompactPayload;
+  chunks: [string, EventRow[]][];
+}
+
+export type AnyPayload = Payload | CompactPayload | FeedPayload;
+
 export interface EdgeSnap {
   step: number;
   time: number;
@@ -219,7 +240,7 @@ export class Store {
   private cachedVersion = -1;
   private listeners = new Set<Listener>();
 
-  constructor(payload?: Payload | CompactPayload | null) {
+  constructor(payload?: AnyPayload | null) {
     if (payload) this.reset(payload);
   }
 
@@ -233,12 +254,20 @@ export class Store {
     for (const fn of this.listeners) fn();
   }
 
-  /** Replace everything with `payload` (a full snapshot, plain or compact). */
-  reset(payload: Payload | CompactPayload | null | undefined, seq = 0): void {
-    if (payload && (payload as CompactPayload).format === COMPACT_FORMAT) {
+  /** Replace everything with `payload` (a full snapshot: plain, compact or a replayed feed). */
+  reset(payload: AnyPayload | null | undefined, seq = 0): void {
+    const format = payload ? (payload as { format?: unknown }).format : undefined;
+    if (format === COMPACT_FORMAT) {
       this.resetCompact(payload as CompactPayload, seq);
+      this.changed();
       return;
     }
+    if (format === FEED_FORMAT) {
+      this.resetFeed(payload as FeedPayload);
+      this.changed();
+      return;
+    }
+    this.liveIds = [];
     this.runs.clear();
     this.extras = {};
     this.seq = seq;
@@ -264,6 +293,7 @@ export class Store {
 
   /** The compact form (railtracks_nb/export.py, compact_payload): events + verbatim leftovers. */
   private resetCompact(c: CompactPayload, seq: number): void {
+    this.liveIds = [];
     this.runs.clear();
     this.seq = seq;
     const { railtracks_nb, ...meta } = (c.meta ?? {}) as Partial<Payload>;
@@ -277,7 +307,15 @@ export class Store {
       for (const step of entry.unlisted_steps ?? []) rs.steps.delete(step);
       for (const st of entry.steps ?? []) rs.steps.set(st.step, st);
     }
-    this.changed();
+  }
+
+  /** A replayed feed: its starting snapshot, then its deltas' rows in order. */
+  private resetFeed(f: FeedPayload): void {
+    this.resetCompact(f.base, f.seq);
+    for (const [runId, rows] of f.chunks ?? []) this.applyEvents(this.runFor(runId), rows, this.liveIds);
+    for (const header of f.runs ?? []) this.run(header);
+    Object.assign(this.meta, f.meta ?? {});
+    if (f.extras) this.extras = { ...this.extras, ...f.extras };
   }
 
   private run(header: RunHeader): RunStore {
@@ -393,8 +431,9 @@ export class Store {
       return true;
     }
     if (msg.type === "reset") {
-      if (Array.isArray(msg.ids)) this.liveIds = msg.ids as string[];
-      this.reset(msg.payload as Payload, msg.seq ?? 0);
+      // Everything so far, as one binary buffer (the form of a finished `data`).
+      const payload = buffers.length ? (JSON.parse(bufferText(buffers[0])) as AnyPayload) : (msg.payload as Payload);
+      this.reset(payload, msg.seq ?? 0);
       return true;
     }
     return false;
