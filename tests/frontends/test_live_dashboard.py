@@ -1,0 +1,148 @@
+"""The live dashboard in real JupyterLab 4 and Notebook 7, as a user runs it.
+
+One notebook, run with "Run All": a ``%%rt_session`` cell whose flow calls 48
+slow nodes one after another (49 nodes, about six seconds), a cell that shows
+the finished session again, and a cell after them. While the flow runs the
+dashboard must grow, and a click on a node must open its details without
+disturbing the kernel; afterwards every cell has run in order and every view
+(the refreshed output, another display, a reloaded page, the saved widget
+state, nbconvert's HTML) holds all 49 nodes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+
+from railtracks_nb.export import expand_feed
+from tests.frontends.conftest import artifact
+from tests.frontends.jupyter import make_notebook
+
+NODES = 49  # crawl + 48 fetches
+
+CELLS = [
+    "%load_ext railtracks_nb\n"
+    "import asyncio\n"
+    "import railtracks_nb as rt\n"
+    "\n"
+    "@rt.function_node\n"
+    "async def fetch(i: int) -> int:\n"
+    "    await asyncio.sleep(0.12)\n"
+    "    return i * i\n"
+    "\n"
+    "@rt.function_node\n"
+    "async def crawl(n: int) -> list[int]:\n"
+    "    return [await rt.call(fetch, i) for i in range(n)]",
+    "%%rt_session timeout=60 save_state=False name=live\nresult = await rt.call(crawl, 48)\nlen(result)",
+    "rt.show(rt_session)",
+    "print('after the flow:', sum(result))",
+]
+
+_STATES_JS = """(i) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+    .querySelectorAll('.rt-state')].map((e) => [Number(e.dataset.total), e.dataset.state])"""
+
+
+def _states(nb, cell: int) -> list[list]:
+    return nb.page.evaluate(_STATES_JS, cell)
+
+
+def _wait_states(nb, cell: int, expected: list[list], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    got: list[list] = []
+    while time.monotonic() < deadline:
+        got = _states(nb, cell)
+        if got == expected:
+            return
+        nb.page.wait_for_timeout(200)
+    raise AssertionError(f"cell {cell}: dashboards show {got}, expected {expected}")
+
+
+def _saved_widget_payloads(saved: dict) -> list[dict]:
+    """Every railtracks widget's session as the notebook saved its widget state."""
+    state = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    out = []
+    for model in state.values():
+        if model["model_name"] != "AnyModel" or "uid" not in model["state"]:
+            continue
+        (buffer,) = [b for b in model.get("buffers", []) if b["path"] == ["data"]]
+        data = json.loads(base64.b64decode(buffer["data"]))
+        out.append(expand_feed(data) if data.get("format", "").endswith("feed-1") else data)
+    return out
+
+
+def test_a_live_dashboard_grows_keeps_its_data_and_leaves_the_kernel_healthy(
+    server, open_notebook, tmp_path
+):
+    make_notebook(server.root, "live.ipynb", CELLS)
+    nb = open_notebook(server, "live.ipynb")
+    nb.run_all()
+    nb.wait_cell_running(1)
+
+    # While the flow runs: the dashboard grows, and a click shows a node's details.
+    seen: list[int] = []
+    clicked = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = _states(nb, 1)
+        if states:
+            seen.append(states[0][0])
+            if not clicked and 5 <= states[0][0] < NODES:
+                output = nb.cell_output(1)
+                output.locator('.rt-node[data-name="fetch"]').first.click()
+                title = output.locator(".rt-details .rt-details-title")
+                assert "fetch" in title.inner_text(timeout=5000)
+                nb.screenshot(artifact(server, "live-mid-run.png"))
+                clicked = True
+            if states[0][1] == "IDLE":
+                break
+        nb.page.wait_for_timeout(150)
+    growing = sorted({n for n in seen if 0 < n < NODES})
+    assert len(growing) >= 3, f"the dashboard did not grow while the flow ran: {seen}"
+    assert clicked, f"never saw the dashboard mid-run: {seen}"
+
+    # Every cell ran, in order, once: the click did not disturb the kernel.
+    cells = nb.wait_all_executed(timeout=90)
+    assert [c["count"] for c in cells] == [1, 2, 3, 4]
+    assert "after the flow: 35720" in nb.cell_output(3).inner_text()
+    assert nb.cell_output(1).locator(".jp-OutputArea-output").last.inner_text().strip() == "48"
+
+    # The magic's refreshed dashboard and a second display hold the whole session.
+    _wait_states(nb, 1, [[NODES, "IDLE"]])
+    _wait_states(nb, 2, [[NODES, "IDLE"]])
+    nb.screenshot(artifact(server, "live-finished.png"))
+
+    # Saved with widget state: the saved state holds the finished session.
+    saved = nb.save()
+    payloads = _saved_widget_payloads(saved)
+    assert len(payloads) == 2
+    for payload in payloads:
+        assert sum(len(r["nodes"]) for r in payload["runs"]) == NODES
+        assert payload["railtracks_nb"]["state"] == "IDLE"
+
+    # A reloaded page draws every dashboard complete, from the widgets' own state.
+    nb.reload()
+    _wait_states(nb, 1, [[NODES, "IDLE"]])
+    _wait_states(nb, 2, [[NODES, "IDLE"]])
+    nb.screenshot(artifact(server, "live-reloaded.png"))
+
+    # nbconvert's HTML of the saved notebook shows the finished session.
+    html = tmp_path / "live.html"
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
+         "--output", str(html), str(server.root / "live.ipynb")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    page = nb.page.context.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page.goto(html.as_uri())
+    pictures = page.locator(".railtracks-nb-widget-picture")
+    assert pictures.count() == 2
+    for i in range(2):
+        text = pictures.nth(i).inner_text()
+        assert f"{NODES} nodes" in text, text
+        assert "open" not in text.split("nodes")[0], text
+    page.screenshot(path=str(artifact(server, "live-nbconvert.png")), full_page=True)
+    page.close()
