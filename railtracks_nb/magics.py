@@ -10,26 +10,39 @@ How the body runs
 -----------------
 A cell magic is called synchronously, yet its body may use top-level
 ``await`` and must run on the kernel's own event loop (so live widgets
-subscribed there see every message). The body is compiled here with
-``PyCF_ALLOW_TOP_LEVEL_AWAIT`` against the user namespace, wrapped in
-``async with session:`` and driven by :func:`railtracks_nb._sync.run_in_loop`,
-which re-enters the kernel's running loop with ``nest_asyncio`` (applied to
-that loop only). In a terminal IPython with no running loop it uses IPython's
-own asyncio loop instead. The value of the body's last expression is the
-magic's return value, so it becomes the cell's ``Out[n]`` and ``_``; a
-trailing ``;`` silences it as usual. The body is compiled under the cell's
-own file name with its lines at their place in the cell, so tracebacks and
-the debugger point at the line the user wrote.
+subscribed there see every message). So the extension also registers an
+input transformer: a cell starting with ``%%rt_session`` becomes one
+``await`` of :meth:`RailtracksMagics.run_async`, and IPython runs it as it
+runs any cell with a top-level ``await`` (its autoawait): awaited on the
+kernel's running loop, the loop never re-entered. The kernel meanwhile keeps
+receiving messages and handles them as it does during any awaited cell: the
+next cell of Run All and completions after this one, in order; ipykernel 7
+also answers widget (comm) messages while the cell runs. (Re-entering the
+running loop from a synchronous magic, as ``nest_asyncio`` does, made
+ipykernel 7 lose the queued cells: "cannot enter context ... is already
+entered".) In a terminal IPython the cell is awaited on IPython's own loop.
+With ``%autoawait off``, another async runner, or a direct
+``run_cell_magic`` call, the magic itself drives the body with
+:func:`railtracks_nb._sync.run_in_loop` instead (re-entering a running loop
+with ``nest_asyncio2``).
+
+Either way the body is compiled with ``PyCF_ALLOW_TOP_LEVEL_AWAIT`` against
+the user namespace (names it assigns stay defined) and wrapped in
+``async with session:``. The value of its last expression is the cell's
+``Out[n]`` and ``_``; a trailing ``;`` silences it as usual. The body is
+compiled under the cell's own file name with its lines at their place in the
+cell, so tracebacks and the debugger point at the line the user wrote.
 
 Interrupts
 ----------
-While the body runs, the first SIGINT (the notebook's stop button) cancels
-the body's task instead of raising ``KeyboardInterrupt`` at a random
-bytecode: every running node is cancelled, the session closes, its state is
-saved marked ``Interrupted`` (when ``save_state`` is on), and the cell ends
-with ``KeyboardInterrupt``. The kernel is ready for the next cell. A body
-stuck in blocking sync code gets ``KeyboardInterrupt`` right away, as Python
-would raise it.
+While the body runs, SIGINT (the notebook's stop button) cancels the body's
+task instead of raising ``KeyboardInterrupt`` at a random bytecode: every
+running node is cancelled, the session closes, its state is saved marked
+``Interrupted`` (when ``save_state`` is on), and the cell ends with
+``KeyboardInterrupt``. The kernel is ready for the next cell. A body (or an
+async node) stuck in blocking sync code is interrupted right there, as
+Python would, without the interrupt ever reaching the kernel's own tasks
+(see :func:`railtracks_nb._sync.drive`).
 """
 
 from __future__ import annotations
