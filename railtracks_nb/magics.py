@@ -21,10 +21,10 @@ also answers widget (comm) messages while the cell runs. (Re-entering the
 running loop from a synchronous magic, as ``nest_asyncio`` does, made
 ipykernel 7 lose the queued cells: "cannot enter context ... is already
 entered".) In a terminal IPython the cell is awaited on IPython's own loop.
-With ``%autoawait off``, another async runner, or a direct
-``run_cell_magic`` call, the magic itself drives the body with
-:func:`railtracks_nb._sync.run_in_loop` instead (re-entering a running loop
-with ``nest_asyncio2``).
+With ``%autoawait off``, another async runner, under another cell magic
+(``%%time``, ``%%capture``) or in a direct ``run_cell_magic`` call, the
+magic itself drives the body with :func:`railtracks_nb._sync.run_in_loop`
+instead (re-entering a running loop with ``nest_asyncio2``).
 
 Either way the body is compiled with ``PyCF_ALLOW_TOP_LEVEL_AWAIT`` against
 the user namespace (names it assigns stay defined) and wrapped in
@@ -500,6 +500,16 @@ def _awaits_natively(shell: InteractiveShell) -> bool:
     return bool(getattr(shell, "autoawait", False)) and shell.loop_runner is _asyncio_runner
 
 
+def _inside_a_running_cell(shell: InteractiveShell) -> bool:
+    """Whether a cell is executing: then the transform is another magic's (``%%time``,
+    ``%%capture``) on its own body, which that magic runs synchronously, not awaited."""
+    trap = getattr(shell, "display_trap", None)
+    active = getattr(trap, "is_active", None)  # IPython 9
+    if active is None:
+        active = getattr(trap, "_nested_level", 0) != 0
+    return bool(active)
+
+
 def _native_cell_transform(shell: InteractiveShell) -> Any:
     """An input transformer that turns a ``%%rt_session`` cell into one ``await``.
 
@@ -508,12 +518,15 @@ def _native_cell_transform(shell: InteractiveShell) -> Any:
     so IPython runs the cell as it runs any cell with a top-level ``await``:
     awaited on the kernel's running loop (in a terminal, on IPython's own loop),
     with no loop re-entry. A body ending in ``;`` keeps the ``;``, so the
-    result is silenced as usual. With ``%autoawait off`` or a non-asyncio
-    runner the cell is left alone and the sync magic runs it.
+    result is silenced as usual. With ``%autoawait off``, a non-asyncio
+    runner, or inside another cell magic (``%%time``) the cell is left alone
+    and the sync magic runs it.
     """
 
     def transform(lines: list[str]) -> list[str]:
-        if not lines or not _MAGIC_LINE.match(lines[0]) or not _awaits_natively(shell):
+        if not lines or not _MAGIC_LINE.match(lines[0]):
+            return lines
+        if not _awaits_natively(shell) or _inside_a_running_cell(shell):
             return lines
         line = lines[0][len("%%rt_session") :].strip()
         body = "".join(lines[1:])

@@ -108,6 +108,20 @@ def test_sync_and_async_forms_run_on_the_kernel_loop(kernel: Kernel) -> None:
     assert kernel.value("seen") == [[True, True]] * 9
 
 
+def test_magic_under_another_cell_magic(kernel: Kernel) -> None:
+    reply, outputs = kernel.run(
+        "%%capture cap\n%%rt_session save_state=False dashboard=off\n"
+        "print('inside')\ncaptured = await rt.call(double, 3)\n"
+    )
+    assert reply["status"] == "ok", error_text(outputs)
+    assert kernel.value("[captured, cap.stdout]") == [6, "inside\n"]
+    reply, outputs = kernel.run(
+        "%%time\n%%rt_session save_state=False dashboard=off\nawait rt.call(double, 4)\n"
+    )
+    assert reply["status"] == "ok", error_text(outputs)
+    assert [r["text/plain"] for r in _results(outputs)] == ["8"]
+
+
 def test_malformed_option_is_a_usage_error_and_the_body_does_not_run(kernel: Kernel) -> None:
     reply, _outputs = kernel.run("%%rt_session timeout=soon\nnever_defined = 1\n")
     assert reply["status"] == "error"
@@ -249,6 +263,19 @@ def test_rich_display_of_session_and_loaded_file(kernel: Kernel) -> None:
     assert data["text/plain"].startswith("Saved session 'pictured'")
     _, outputs = kernel.run("rt_session.info")
     assert "double" in _picture(_results(outputs)[0])
+
+
+def test_plotly_figures_render_in_the_kernel(kernel: Kernel) -> None:
+    """The package's own dependencies are enough (``.venv-ipykernel6`` has nothing else):
+    plotly's notebook renderer needs nbformat."""
+    kernel.ok("%%rt_session name=plotted save_state=False dashboard=off\nawait rt.call(double, 1)")
+    for figure in ("rt_session.info.plot_timeline()", "rt_session.info.plot_graph()"):
+        reply, outputs = kernel.run(figure)
+        assert reply["status"] == "ok", error_text(outputs)
+        # A renderer that fails is shown as an error output, the reply still "ok".
+        assert error_text(outputs) == ""
+        bundles = _results(outputs) + _displays(outputs)
+        assert any("application/vnd.plotly.v1+json" in b for b in bundles), bundles
 
 
 def test_dashboard_option_in_a_kernel(kernel: Kernel) -> None:

@@ -360,6 +360,18 @@ def test_with_autoawait_off_the_magic_drives_the_body_itself(shell) -> None:
         shell.run_cell("%autoawait on")
 
 
+def test_under_another_cell_magic_the_body_still_runs(shell) -> None:
+    # %%time and %%capture run their body synchronously: it must not become an await.
+    result = cell(shell, "%%time\n%%rt_session save_state=False\nv = await rt.call(double, 2)\nv\n")
+    assert result.success, result.error_in_exec
+    assert result.result == 4
+    result = cell(
+        shell, "%%capture captured\n%%rt_session save_state=False\nprint('hi')\nw = 5\n"
+    )
+    assert result.success, result.error_in_exec
+    assert shell.user_ns["w"] == 5 and shell.user_ns["captured"].stdout == "hi\n"
+
+
 def test_loading_twice_registers_one_transformer(shell) -> None:
     def ours() -> list:
         return [t for t in shell.input_transformers_cleanup if getattr(t, "railtracks_nb", False)]
