@@ -13,8 +13,15 @@ fi
 .venv/bin/python "${PIP[@]}" --upgrade pip
 .venv/bin/python "${PIP[@]}" -e '.[test]'
 
+KERNEL6=(-e . 'ipykernel>=6.29,<7')
 if [ ! -x .venv-ipykernel6/bin/python ]; then
   "$PYTHON" -m venv .venv-ipykernel6
   .venv-ipykernel6/bin/python "${PIP[@]}" --upgrade pip
 fi
-.venv-ipykernel6/bin/python "${PIP[@]}" -e . 'ipykernel>=6.29,<7'
+# Reinstalled only when pyproject.toml or the requirement changed (the package is
+# editable: source changes need nothing); the stamp is written after a good install.
+stamp="$(cat pyproject.toml; echo "${KERNEL6[*]}")"
+if [ "$(cat .venv-ipykernel6/.railtracks-installed 2>/dev/null)" != "$stamp" ]; then
+  .venv-ipykernel6/bin/python "${PIP[@]}" "${KERNEL6[@]}"
+  printf '%s' "$stamp" > .venv-ipykernel6/.railtracks-installed
+fi
