@@ -10,26 +10,39 @@ How the body runs
 -----------------
 A cell magic is called synchronously, yet its body may use top-level
 ``await`` and must run on the kernel's own event loop (so live widgets
-subscribed there see every message). The body is compiled here with
-``PyCF_ALLOW_TOP_LEVEL_AWAIT`` against the user namespace, wrapped in
-``async with session:`` and driven by :func:`railtracks_nb._sync.run_in_loop`,
-which re-enters the kernel's running loop with ``nest_asyncio`` (applied to
-that loop only). In a terminal IPython with no running loop it uses IPython's
-own asyncio loop instead. The value of the body's last expression is the
-magic's return value, so it becomes the cell's ``Out[n]`` and ``_``; a
-trailing ``;`` silences it as usual. The body is compiled under the cell's
-own file name with its lines at their place in the cell, so tracebacks and
-the debugger point at the line the user wrote.
+subscribed there see every message). So the extension also registers an
+input transformer: a cell starting with ``%%rt_session`` becomes one
+``await`` of :meth:`RailtracksMagics.run_async`, and IPython runs it as it
+runs any cell with a top-level ``await`` (its autoawait): awaited on the
+kernel's running loop, the loop never re-entered. The kernel meanwhile keeps
+receiving messages and handles them as it does during any awaited cell: the
+next cell of Run All and completions after this one, in order; ipykernel 7
+also answers widget (comm) messages while the cell runs. (Re-entering the
+running loop from a synchronous magic, as ``nest_asyncio`` does, made
+ipykernel 7 lose the queued cells: "cannot enter context ... is already
+entered".) In a terminal IPython the cell is awaited on IPython's own loop.
+With ``%autoawait off``, another async runner, under another cell magic
+(``%%time``, ``%%capture``) or in a direct ``run_cell_magic`` call, the
+magic itself drives the body with :func:`railtracks_nb._sync.run_in_loop`
+instead (re-entering a running loop with ``nest_asyncio2``).
+
+Either way the body is compiled with ``PyCF_ALLOW_TOP_LEVEL_AWAIT`` against
+the user namespace (names it assigns stay defined) and wrapped in
+``async with session:``. The value of its last expression is the cell's
+``Out[n]`` and ``_``; a trailing ``;`` silences it as usual. The body is
+compiled under the cell's own file name with its lines at their place in the
+cell, so tracebacks and the debugger point at the line the user wrote.
 
 Interrupts
 ----------
-While the body runs, the first SIGINT (the notebook's stop button) cancels
-the body's task instead of raising ``KeyboardInterrupt`` at a random
-bytecode: every running node is cancelled, the session closes, its state is
-saved marked ``Interrupted`` (when ``save_state`` is on), and the cell ends
-with ``KeyboardInterrupt``. The kernel is ready for the next cell. A body
-stuck in blocking sync code gets ``KeyboardInterrupt`` right away, as Python
-would raise it.
+While the body runs, SIGINT (the notebook's stop button) cancels the body's
+task instead of raising ``KeyboardInterrupt`` at a random bytecode: every
+running node is cancelled, the session closes, its state is saved marked
+``Interrupted`` (when ``save_state`` is on), and the cell ends with
+``KeyboardInterrupt``. The kernel is ready for the next cell. A body (or an
+async node) stuck in blocking sync code is interrupted right there, as
+Python would, without the interrupt ever reaching the kernel's own tasks
+(see :func:`railtracks_nb._sync.drive`).
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ import ast
 import inspect
 import io
 import keyword
+import re
 import sys
 import tokenize
 from collections.abc import Mapping
@@ -54,7 +68,7 @@ from IPython.core.magic import (
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from . import logs
-from ._sync import run_in_loop
+from ._sync import drive, run_in_loop
 from .exceptions import ConfigError
 from .session import Session
 
@@ -425,6 +439,117 @@ def _refresh_dashboard(shown: Any) -> None:
         logger.debug("Could not refresh the dashboard's static picture", exc_info=True)
 
 
+class _CellRun:
+    """One ``%%rt_session`` cell: its options, session, compiled body and dashboard.
+
+    Building it parses the options and compiles the body (a malformed option
+    or a syntax error raises before anything runs), creates the session, binds
+    it to its variable and shows the dashboard. How :meth:`body` is then driven
+    (awaited by IPython, or from the sync magic) is the caller's choice.
+    """
+
+    def __init__(self, shell: InteractiveShell, line: str, cell: str) -> None:
+        session_kwargs, options = parse_options(line, shell.user_ns)
+        self.shell = shell
+        self.codes = _compile_body(shell, line, cell)
+        try:
+            self.session = Session(**session_kwargs)
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise UsageError(f"%%rt_session: {exc}") from None
+        shell.user_ns[options.var] = self.session
+        self.dashboard = _show_dashboard(self.session, options.dashboard, shell)
+
+    async def body(self) -> Any:
+        exec_code, eval_code = self.codes
+        async with self.session:
+            await _evaluate(exec_code, self.shell)
+            return await _evaluate(eval_code, self.shell)
+
+    def user_error(self, error: BaseException) -> BaseException:
+        """What the cell raises for ``error``: the same exception with its traceback
+        starting at the user's line (not in asyncio internals), or, for an interrupt
+        that ended the session, a ``KeyboardInterrupt`` saying what happened to it."""
+        session = self.session
+        if isinstance(error, KeyboardInterrupt):
+            if not session._interrupted:
+                return error
+            where = f"; its state was saved to {session.saved_path}" if session.saved_path else ""
+            interrupt = KeyboardInterrupt(
+                f"Session {session.name or session.identifier!r} interrupted: its running nodes "
+                f"were cancelled and it was closed{where}."
+            )
+            interrupt.__suppress_context__ = True
+            return interrupt
+        if isinstance(error, Exception):
+            return error.with_traceback(_user_traceback(error, self.codes))
+        return error
+
+    def finish(self) -> None:
+        _refresh_dashboard(self.dashboard)
+
+
+# -- awaiting the cell natively ------------------------------------------------------
+_MAGIC_LINE = re.compile(r"%%rt_session(?:[ \t]|$)")
+
+
+def _awaits_natively(shell: InteractiveShell) -> bool:
+    """Whether IPython awaits a top-level ``await`` cell on asyncio (its default):
+    not with ``%autoawait off`` nor with another runner (``%autoawait trio``)."""
+    from IPython.core.interactiveshell import _asyncio_runner
+
+    return bool(getattr(shell, "autoawait", False)) and shell.loop_runner is _asyncio_runner
+
+
+def _inside_a_running_cell(shell: InteractiveShell) -> bool:
+    """Whether a cell is executing: then the transform is another magic's (``%%time``,
+    ``%%capture``) on its own body, which that magic runs synchronously, not awaited."""
+    trap = getattr(shell, "display_trap", None)
+    active = getattr(trap, "is_active", None)  # IPython 9
+    if active is None:
+        active = getattr(trap, "_nested_level", 0) != 0
+    return bool(active)
+
+
+def _native_cell_transform(shell: InteractiveShell) -> Any:
+    """An input transformer that turns a ``%%rt_session`` cell into one ``await``.
+
+    ``%%rt_session opts`` + body becomes
+    ``await get_ipython().magics_manager.registry['RailtracksMagics'].run_async('opts', 'body')``,
+    so IPython runs the cell as it runs any cell with a top-level ``await``:
+    awaited on the kernel's running loop (in a terminal, on IPython's own loop),
+    with no loop re-entry. A body ending in ``;`` keeps the ``;``, so the
+    result is silenced as usual. With ``%autoawait off``, a non-asyncio
+    runner, or inside another cell magic (``%%time``) the cell is left alone
+    and the sync magic runs it.
+    """
+
+    def transform(lines: list[str]) -> list[str]:
+        if not lines or not _MAGIC_LINE.match(lines[0]):
+            return lines
+        if not _awaits_natively(shell) or _inside_a_running_cell(shell):
+            return lines
+        line = lines[0][len("%%rt_session") :].strip()
+        body = "".join(lines[1:])
+        silenced = ";" if body.strip() and _ends_with_semicolon(body) else ""
+        registry = RailtracksMagics.__name__
+        return [
+            f"await get_ipython().magics_manager.registry[{registry!r}]"
+            f".run_async({line!r}, {body!r}){silenced}\n"
+        ]
+
+    transform.railtracks_nb = True  # type: ignore[attr-defined]  # found again by unload
+    return transform
+
+
+def _ends_with_semicolon(body: str) -> bool:
+    from IPython.core.displayhook import DisplayHook
+
+    try:
+        return bool(DisplayHook.semicolon_at_end_of_expression(body))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False  # the body's own syntax error is reported when it is compiled
+
+
 @magics_class
 class RailtracksMagics(Magics):
     """``%%rt_session``: run a cell inside a railtracks_nb Session."""
@@ -465,48 +590,48 @@ class RailtracksMagics(Magics):
         Interrupting the kernel cancels the running nodes, closes the session,
         saves it marked ``Interrupted`` and leaves the kernel ready.
         """
+        # Reached when the cell was not awaited natively (``%autoawait off``, another
+        # runner, or a direct ``run_cell_magic`` call): drive the body from here.
         __tracebackhide__ = True  # IPython hides this frame: the user's frames are what matter
         shell = self.shell
         assert shell is not None
-        session_kwargs, options = parse_options(line, shell.user_ns)
-        exec_code, eval_code = _compile_body(shell, line, cell)
-        try:
-            session = Session(**session_kwargs)
-        except (ConfigError, TypeError, ValueError) as exc:
-            raise UsageError(f"%%rt_session: {exc}") from None
-        shell.user_ns[options.var] = session
-        dashboard = _show_dashboard(session, options.dashboard, shell)
-
-        async def body() -> Any:
-            async with session:
-                await _evaluate(exec_code, shell)
-                return await _evaluate(eval_code, shell)
-
+        cell_run = _CellRun(shell, line, cell)
         from IPython.core.async_helpers import get_asyncio_loop
 
         # The kernel's running loop in ipykernel; IPython's own loop in a terminal.
         loop = get_asyncio_loop()
         try:
-            return run_in_loop(loop, body())
-        except KeyboardInterrupt:
-            if not session._interrupted:
-                raise
-            where = f"; its state was saved to {session.saved_path}" if session.saved_path else ""
-            raise KeyboardInterrupt(
-                f"Session {session.name or session.identifier!r} interrupted: its running nodes "
-                f"were cancelled and it was closed{where}."
-            ) from None
-        except Exception as error:
-            # Start the traceback at the user's line, not in asyncio and nest_asyncio internals.
-            # The same exception re-raised: its own __cause__/__context__ must stay as they are.
-            raise error.with_traceback(_user_traceback(error, (exec_code, eval_code)))  # noqa: B904
+            return run_in_loop(loop, cell_run.body())
+        except BaseException as error:
+            raise cell_run.user_error(error)  # noqa: B904  (the same exception, or the interrupt)
         finally:
-            _refresh_dashboard(dashboard)
+            cell_run.finish()
+
+    async def run_async(self, line: str, cell: str) -> Any:
+        """Run a ``%%rt_session`` cell awaited by IPython (what the cell is transformed into)."""
+        __tracebackhide__ = True
+        shell = self.shell
+        assert shell is not None
+        cell_run = _CellRun(shell, line, cell)
+        try:
+            return await drive(cell_run.body())
+        except BaseException as error:
+            raise cell_run.user_error(error)  # noqa: B904  (the same exception, or the interrupt)
+        finally:
+            cell_run.finish()
+
+
+def _remove_transform(ipython: Any) -> None:
+    transforms = ipython.input_transformers_cleanup
+    transforms[:] = [t for t in transforms if not getattr(t, "railtracks_nb", False)]
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%%rt_session`` with ``ipython`` (``%load_ext railtracks_nb``)."""
+    """Register ``%%rt_session`` with ``ipython`` (``%load_ext railtracks_nb``), and the
+    input transformer that has IPython await its cells natively."""
     ipython.register_magics(RailtracksMagics)
+    _remove_transform(ipython)
+    ipython.input_transformers_cleanup.append(_native_cell_transform(ipython))
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -514,3 +639,4 @@ def unload_ipython_extension(ipython: Any) -> None:
     manager = ipython.magics_manager
     manager.magics["cell"].pop("rt_session", None)
     manager.registry.pop(RailtracksMagics.__name__, None)
+    _remove_transform(ipython)

@@ -1,94 +1,28 @@
 """The notebook layer in a real ipykernel, driven through jupyter_client.
 
-One kernel is shared by the module (starting one takes a couple of seconds);
-every test leaves it ready for the next, which is itself part of what is
-tested: after a timeout or an interrupt, the next cell must run normally.
+Every test runs on ipykernel 7 and on ipykernel 6 (see ``tests/kernels.py``).
+One kernel per environment is shared by the module (starting one takes a
+couple of seconds); every test leaves it ready for the next, which is itself
+part of what is tested: after a timeout or an interrupt, the next cell must
+run normally.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import time
-from pathlib import Path
-from queue import Empty
-from typing import Any
 
 import pytest
 
+from tests.kernels import KERNEL_ENVS, Kernel, error_text, require, start_kernel, stop_kernel
+
 pytest.importorskip("ipykernel")
-jupyter_client = pytest.importorskip("jupyter_client")
+pytest.importorskip("jupyter_client")
 
 pytestmark = pytest.mark.timeout(120)
 
-REPO = Path(__file__).resolve().parents[1]
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class Kernel:
-    """A thin client: run a cell, collect its outputs and its reply."""
-
-    def __init__(self, km: Any, kc: Any, home: Path) -> None:
-        self.km, self.kc, self.home = km, kc, home
-
-    def collect(self, msg_id: str, timeout: float = 60) -> tuple[dict, list[tuple[str, dict]]]:
-        outputs: list[tuple[str, dict]] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind = msg["msg_type"]
-            if kind == "status" and msg["content"]["execution_state"] == "idle":
-                break
-            if kind in ("stream", "execute_result", "display_data", "update_display_data", "error"):
-                outputs.append((kind, msg["content"]))
-        while True:
-            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply["content"], outputs
-
-    def run(self, code: str, timeout: float = 60) -> tuple[dict, list[tuple[str, dict]]]:
-        return self.collect(self.kc.execute(code), timeout)
-
-    def ok(self, code: str) -> list[tuple[str, dict]]:
-        reply, outputs = self.run(code)
-        assert reply["status"] == "ok", _error_text(outputs) or reply
-        return outputs
-
-    def value(self, code: str) -> Any:
-        """Evaluate an expression in the kernel and return it (through JSON)."""
-        outputs = self.ok(f"import json as _json\nprint(_json.dumps({code}))")
-        text = "".join(
-            c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout"
-        )
-        return json.loads(text.strip().splitlines()[-1])
-
-    def interrupt_when(self, msg_id: str, marker: str, timeout: float = 30) -> None:
-        """Wait until the cell prints ``marker``, then interrupt the kernel (SIGINT)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=1)
-            except Empty:
-                continue
-            if (
-                msg["parent_header"].get("msg_id") == msg_id
-                and msg["msg_type"] == "stream"
-                and marker in msg["content"]["text"]
-            ):
-                time.sleep(0.2)  # let the node reach its await
-                self.km.interrupt_kernel()
-                return
-        raise AssertionError(f"the cell never printed {marker!r}")
-
-
-def _error_text(outputs: list[tuple[str, dict]]) -> str:
-    return "\n".join(
-        ANSI.sub("", "\n".join(c["traceback"])) for kind, c in outputs if kind == "error"
-    )
+KERNEL_IDS = [env.name for env in KERNEL_ENVS]
 
 
 def _results(outputs: list[tuple[str, dict]]) -> list[dict]:
@@ -106,20 +40,10 @@ def _picture(data: dict) -> str:
     return base64.b64decode(match.group(1)).decode()
 
 
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory):
-    from jupyter_client.manager import start_new_kernel
-
-    root = tmp_path_factory.mktemp("kernel")
-    home = root / "saved"
-    env = dict(os.environ)
-    env.update(
-        RAILTRACKS_HOME=str(home),
-        IPYTHONDIR=str(root / "ipython"),
-        PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
-    )
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(root), env=env, startup_timeout=60)
-    k = Kernel(km, kc, home)
+@pytest.fixture(scope="module", params=KERNEL_ENVS, ids=KERNEL_IDS)
+def kernel(request, tmp_path_factory):
+    require(request.param)
+    k = start_kernel(request.param, tmp_path_factory.mktemp(request.param.name))
     try:
         k.ok(
             "%colors nocolor\n"
@@ -142,8 +66,7 @@ def kernel(tmp_path_factory):
         )
         yield k
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        stop_kernel(k)
 
 
 def test_top_level_await_names_and_out(kernel: Kernel) -> None:
@@ -152,7 +75,7 @@ def test_top_level_await_names_and_out(kernel: Kernel) -> None:
         "a = await rt.call(double, 21)\n"
         "a + 1\n"
     )
-    assert reply["status"] == "ok", _error_text(outputs)
+    assert reply["status"] == "ok", error_text(outputs)
     assert [r["text/plain"] for r in _results(outputs)] == ["43"]
     n = reply["execution_count"]
     assert kernel.value(f"[a, Out[{n}], rt_session.name, rt_session.state.value]") == [
@@ -176,13 +99,27 @@ def test_sync_and_async_forms_run_on_the_kernel_loop(kernel: Kernel) -> None:
         "r6 = (await rt_session.run(double, 6)).answer\n"
         "[r1, r2, r3, r4, r5, r6]\n"
     )
-    assert reply["status"] == "ok", _error_text(outputs)
+    assert reply["status"] == "ok", error_text(outputs)
     assert _results(outputs)[0]["text/plain"] == "[2, 4, 6, 8, 10, 12]"
     # Plain cells (no magic) too: the kernel's loop is running, so these re-enter it.
     kernel.ok("p1 = flow.invoke(7)\np2 = rt.call_sync(double, 8)\np3 = await flow.ainvoke(9)")
     assert kernel.value("[p1, p2, p3]") == [14, 16, 18]
     # Every node ran on the kernel's own loop, in the main thread (no background loop).
     assert kernel.value("seen") == [[True, True]] * 9
+
+
+def test_magic_under_another_cell_magic(kernel: Kernel) -> None:
+    reply, outputs = kernel.run(
+        "%%capture cap\n%%rt_session save_state=False dashboard=off\n"
+        "print('inside')\ncaptured = await rt.call(double, 3)\n"
+    )
+    assert reply["status"] == "ok", error_text(outputs)
+    assert kernel.value("[captured, cap.stdout]") == [6, "inside\n"]
+    reply, outputs = kernel.run(
+        "%%time\n%%rt_session save_state=False dashboard=off\nawait rt.call(double, 4)\n"
+    )
+    assert reply["status"] == "ok", error_text(outputs)
+    assert [r["text/plain"] for r in _results(outputs)] == ["8"]
 
 
 def test_malformed_option_is_a_usage_error_and_the_body_does_not_run(kernel: Kernel) -> None:
@@ -198,7 +135,7 @@ def test_traceback_points_at_the_user_line(kernel: Kernel) -> None:
         "%%rt_session save_state=False dashboard=off\nok = 1\nboom = 1 / 0\n"
     )
     assert reply["ename"] == "ZeroDivisionError"
-    text = _error_text(outputs)
+    text = error_text(outputs)
     assert f"In[{reply['execution_count']}], line 3" in text
     assert "----> 3 boom = 1 / 0" in text
     assert "nest_asyncio" not in text and "base_events" not in text
@@ -326,6 +263,19 @@ def test_rich_display_of_session_and_loaded_file(kernel: Kernel) -> None:
     assert data["text/plain"].startswith("Saved session 'pictured'")
     _, outputs = kernel.run("rt_session.info")
     assert "double" in _picture(_results(outputs)[0])
+
+
+def test_plotly_figures_render_in_the_kernel(kernel: Kernel) -> None:
+    """The package's own dependencies are enough (``.venv-ipykernel6`` has nothing else):
+    plotly's notebook renderer needs nbformat."""
+    kernel.ok("%%rt_session name=plotted save_state=False dashboard=off\nawait rt.call(double, 1)")
+    for figure in ("rt_session.info.plot_timeline()", "rt_session.info.plot_graph()"):
+        reply, outputs = kernel.run(figure)
+        assert reply["status"] == "ok", error_text(outputs)
+        # A renderer that fails is shown as an error output, the reply still "ok".
+        assert error_text(outputs) == ""
+        bundles = _results(outputs) + _displays(outputs)
+        assert any("application/vnd.plotly.v1+json" in b for b in bundles), bundles
 
 
 def test_dashboard_option_in_a_kernel(kernel: Kernel) -> None:

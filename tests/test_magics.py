@@ -326,6 +326,68 @@ def test_unload_removes_the_magic(shell) -> None:
     assert "rt_session" in shell.magics_manager.magics["cell"]
 
 
+def test_cell_becomes_one_await_that_ipython_runs_natively(shell) -> None:
+    transformed = shell.transform_cell("%%rt_session name=x timeout=5\na = 1\na\n")
+    assert transformed == (
+        "await get_ipython().magics_manager.registry['RailtracksMagics']"
+        ".run_async('name=x timeout=5', 'a = 1\\na\\n')\n"
+    )
+    assert shell.should_run_async(transformed, transformed_cell=transformed)
+    # A trailing ';' stays at the end, where IPython looks for it to silence the result.
+    assert shell.transform_cell("%%rt_session\nx;\n").endswith("run_async('', 'x;\\n');\n")
+    # Other cells, the magic's help, and magics with a longer name are left alone.
+    assert shell.transform_cell("x = 1\n") == "x = 1\n"
+    assert "run_async" not in shell.transform_cell("%%rt_session?\n")
+    assert "run_async" not in shell.transform_cell("%%rt_sessions\n1\n")
+
+
+def test_with_autoawait_off_the_magic_drives_the_body_itself(shell) -> None:
+    shell.run_cell("%autoawait off")
+    try:
+        assert "run_cell_magic" in shell.transform_cell("%%rt_session\n1\n")
+        result = cell(
+            shell,
+            "%%rt_session save_state=False var=s8\n"
+            "got = await rt.call(double, 4)\n"
+            "got + rt.call_sync(double, 1)\n",
+        )
+        assert result.success, result.error_in_exec
+        assert result.result == 10 and shell.user_ns["got"] == 8
+        assert shell.user_ns["s8"].state is rt.SessionState.IDLE
+        result = cell(shell, "%%rt_session save_state=False\nawait rt.call(double, 6);\n")
+        assert result.success and result.result is None
+    finally:
+        shell.run_cell("%autoawait on")
+
+
+def test_under_another_cell_magic_the_body_still_runs(shell) -> None:
+    # %%time and %%capture run their body synchronously: it must not become an await.
+    result = cell(shell, "%%time\n%%rt_session save_state=False\nv = await rt.call(double, 2)\nv\n")
+    assert result.success, result.error_in_exec
+    assert result.result == 4
+    result = cell(
+        shell, "%%capture captured\n%%rt_session save_state=False\nprint('hi')\nw = 5\n"
+    )
+    assert result.success, result.error_in_exec
+    assert shell.user_ns["w"] == 5 and shell.user_ns["captured"].stdout == "hi\n"
+
+
+def test_loading_twice_registers_one_transformer(shell) -> None:
+    def ours() -> list:
+        return [t for t in shell.input_transformers_cleanup if getattr(t, "railtracks_nb", False)]
+
+    assert len(ours()) == 1
+    shell.run_cell("%reload_ext railtracks_nb")
+    assert len(ours()) == 1
+    shell.run_cell("%unload_ext railtracks_nb")
+    try:
+        assert ours() == []
+        assert "get_ipython().run_cell_magic" in shell.transform_cell("%%rt_session\n1\n")
+    finally:
+        shell.run_cell("%load_ext railtracks_nb")
+    assert len(ours()) == 1
+
+
 def test_magic_works_when_called_from_a_running_loop(shell) -> None:
     """The kernel case: the magic is called synchronously while a loop runs."""
 
@@ -385,6 +447,44 @@ def test_sigint_on_an_idle_loop_cancels_the_coroutine() -> None:
     frames = traceback.extract_tb(info.value.__traceback__)
     assert not any(f.filename == selectors.__file__ for f in frames)
     assert signal.getsignal(signal.SIGINT) is before  # the previous handler is back
+
+
+def test_sigint_in_blocking_driven_code_spares_the_loop_and_its_other_tasks() -> None:
+    """A KeyboardInterrupt raised inside a task would escape into the event loop and stop
+    it (the kernel's loop, in a notebook): the driven code gets a cancellation instead."""
+    from railtracks_nb._sync import drive
+
+    started = threading.Event()
+    seen: list[str] = []
+
+    async def blocking_child() -> None:
+        started.set()
+        try:
+            time.sleep(10)  # blocks the loop: the interrupt must land right here
+        except asyncio.CancelledError:
+            seen.append("child cancelled")
+            raise
+
+    async def body() -> None:
+        await asyncio.create_task(blocking_child())
+
+    async def bystander() -> None:
+        await asyncio.sleep(0.05)
+        seen.append("bystander finished")
+
+    async def main() -> str:
+        other = asyncio.create_task(bystander())
+        with pytest.raises(KeyboardInterrupt):
+            await drive(body())
+        await other
+        return "loop still running"
+
+    before = signal.getsignal(signal.SIGINT)
+    thread = _sigint_when(started)
+    assert asyncio.run(main()) == "loop still running"
+    thread.join()
+    assert seen == ["child cancelled", "bystander finished"]
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_sigint_in_a_shell_session_saves_it_interrupted(shell, tmp_path) -> None:
