@@ -343,3 +343,49 @@ class NotebookPage:
         self.page.screenshot(path=str(path), full_page=False)
         print(f"\nscreenshot: {path}")
         return path
+
+
+# -- nbconvert's HTML, offline ---------------------------------------------------------
+WIDGETS_NODE_MODULES = Path(__file__).resolve().parents[2] / "widgets" / "node_modules"
+
+
+def _local_runtime_file(url: str) -> Path | None:
+    """The local copy of a script nbconvert's HTML loads from a CDN to render widgets.
+
+    nbconvert's page loads require.js, then ``@jupyter-widgets/html-manager``, which
+    loads each widget's front-end module (``anywidget``) from a CDN by name. The same
+    files come from ``widgets/node_modules`` (development dependencies of the widgets)
+    and from the installed ``anywidget`` package (its AMD module, made for exactly this
+    loader), so the test renders the saved widget state as a user online would see it.
+    """
+    if url.endswith("/require.min.js") and "require.js" in url:
+        return WIDGETS_NODE_MODULES / "requirejs" / "require.js"
+    marker = "@jupyter-widgets/html-manager@"
+    if marker in url and "/dist/" in url:
+        return WIDGETS_NODE_MODULES / "@jupyter-widgets/html-manager/dist" / url.split("/dist/")[1]
+    if "/anywidget@" in url and url.endswith(".js"):
+        import anywidget
+
+        return Path(anywidget.__file__).parent / "nbextension" / "index.js"
+    return None
+
+
+def serve_widget_runtime_offline(page: Any) -> list[str]:
+    """Route ``page``'s requests: files and the widget runtime (from local copies) go
+    through, everything else is aborted and recorded in the returned list."""
+    blocked: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+            return
+        local = _local_runtime_file(url)
+        if local is not None and local.is_file():
+            r.fulfill(path=str(local), content_type="application/javascript")
+        else:
+            blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    return blocked

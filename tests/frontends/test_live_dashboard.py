@@ -17,9 +17,13 @@ import subprocess
 import sys
 import time
 
-from railtracks_nb.export import expand_feed
+from railtracks_nb.export import COMPACT_FORMAT, FEED_FORMAT, expand_compact, expand_feed
 from tests.frontends.conftest import artifact
-from tests.frontends.jupyter import make_notebook
+from tests.frontends.jupyter import (
+    WIDGETS_NODE_MODULES,
+    make_notebook,
+    serve_widget_runtime_offline,
+)
 
 NODES = 49  # crawl + 48 fetches
 
@@ -36,7 +40,9 @@ CELLS = [
     "@rt.function_node\n"
     "async def crawl(n: int) -> list[int]:\n"
     "    return [await rt.call(fetch, i) for i in range(n)]",
-    "%%rt_session timeout=60 save_state=False name=live\nresult = await rt.call(crawl, 48)\nlen(result)",
+    "%%rt_session timeout=60 save_state=False name=live\n"
+    "result = await rt.call(crawl, 48)\n"
+    "len(result)",
     "rt.show(rt_session)",
     "print('after the flow:', sum(result))",
 ]
@@ -69,7 +75,8 @@ def _saved_widget_payloads(saved: dict) -> list[dict]:
             continue
         (buffer,) = [b for b in model.get("buffers", []) if b["path"] == ["data"]]
         data = json.loads(base64.b64decode(buffer["data"]))
-        out.append(expand_feed(data) if data.get("format", "").endswith("feed-1") else data)
+        expand = {FEED_FORMAT: expand_feed, COMPACT_FORMAT: expand_compact}[data["format"]]
+        out.append(expand(data))
     return out
 
 
@@ -135,14 +142,23 @@ def test_a_live_dashboard_grows_keeps_its_data_and_leaves_the_kernel_healthy(
          "--output", str(html), str(server.root / "live.ipynb")],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
+    assert (WIDGETS_NODE_MODULES / "@jupyter-widgets" / "html-manager").is_dir(), (
+        "the HTML widget manager comes from widgets/node_modules: run `npm ci` in widgets/"
+    )
     page = nb.page.context.new_page()
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    serve_widget_runtime_offline(page)
     page.goto(html.as_uri())
-    pictures = page.locator(".railtracks-nb-widget-picture")
-    assert pictures.count() == 2
-    for i in range(2):
-        text = pictures.nth(i).inner_text()
-        assert f"{NODES} nodes" in text, text
-        assert "open" not in text.split("nodes")[0], text
+    # The saved widget state, rendered by the HTML widget manager: both dashboards whole.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.rt-state[data-total]').length === 2", timeout=30000
+    )
+    totals = page.evaluate(
+        "() => [...document.querySelectorAll('.rt-state')]"
+        ".map(e => [Number(e.dataset.total), e.dataset.state])"
+    )
     page.screenshot(path=str(artifact(server, "live-nbconvert.png")), full_page=True)
+    assert totals == [[NODES, "IDLE"], [NODES, "IDLE"]]
+    assert errors == []
     page.close()
