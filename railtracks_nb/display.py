@@ -34,6 +34,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .persistence import payload_of
+from .vocabulary import (
+    LIFECYCLE_COLOURS,
+    LIFECYCLE_LABEL,
+    NEUTRAL_COLOUR,
+    OUTCOME_COLOURS,
+    OUTCOME_LABEL,
+    TEXT_ON_FILL,
+    session_outcome,
+)
 
 __all__ = [
     "GROUP_MIN",
@@ -64,14 +73,22 @@ _ROW_H = 44
 _PAD = 12
 _LABEL_CHARS = 24
 
-#: Stroke and fill per status; "Cancelled" is a failure caused by a timeout or an interrupt.
-COLOURS: dict[str, tuple[str, str]] = {
-    "Completed": ("#2e7d32", "#e8f5e9"),
-    "Failed": ("#c62828", "#ffebee"),
-    "Open": ("#1565c0", "#e3f2fd"),
-    "Cancelled": ("#ef6c00", "#fff3e0"),
-    "More": ("#757575", "#f5f5f5"),
+#: Fill per status, from the shared vocabulary; "Cancelled" is a failure caused by a
+#: timeout or an interrupt. Boxes are outlined and lettered in ``TEXT_ON_FILL``.
+COLOURS: dict[str, str] = {
+    "Completed": OUTCOME_COLOURS["completed"],
+    "Failed": OUTCOME_COLOURS["failed"],
+    "Open": OUTCOME_COLOURS["open"],
+    "Cancelled": OUTCOME_COLOURS["cancelled"],
+    "More": NEUTRAL_COLOUR,
 }
+#: The page's text colours where the front end defines them (JupyterLab, Notebook 7,
+#: nbconvert's templates, light or dark), else dark on the card's own light background.
+_FG = "var(--jp-ui-font-color1, #1f2328)"
+_MUTED = "var(--jp-ui-font-color2, #4f5b66)"
+_BG = "var(--jp-layout-color1, #ffffff)"
+_BORDER = "var(--jp-border-color2, #d5dae0)"
+_ERROR = "var(--jp-error-color1, #b3261e)"
 _SYMBOL = {"Completed": "✓", "Failed": "✗", "Open": "…", "Cancelled": "⊘"}
 _SEVERITY = {"Failed": 3, "Cancelled": 2, "Open": 1, "Completed": 0}
 
@@ -394,6 +411,8 @@ def _svg(top: list[_Box]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="call graph" '
         'style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif">'
+        # Every box is outlined and lettered alike: on each vocabulary fill, dark text reads.
+        f"<style>rect{{stroke:{TEXT_ON_FILL};stroke-opacity:.5}}text{{fill:{TEXT_ON_FILL}}}</style>"
     ]
     for box in boxes:  # edges first, so boxes are drawn over them
         for child in box.children:
@@ -406,7 +425,7 @@ def _svg(top: list[_Box]) -> str:
                 'fill="none" stroke="#9e9e9e" stroke-width="1.2"/>'
             )
     for box in boxes:
-        stroke, fill = COLOURS.get(box.status, COLOURS["Open"])
+        fill = COLOURS.get(box.status, COLOURS["Open"])
         x, y = x_of(box), y_of(box)
         dash = ' stroke-dasharray="4 3"' if box.kind == "more" else ""
         double = box.kind == "group"
@@ -415,18 +434,18 @@ def _svg(top: list[_Box]) -> str:
         if double:  # a stacked look for aggregated siblings
             parts.append(
                 f'<rect x="{x + 4:.0f}" y="{y + 4:.0f}" width="{_BOX_W}" height="{_BOX_H}" rx="6" '
-                f'fill="{fill}" stroke="{stroke}" stroke-width="1"/>'
+                f'fill="{fill}" stroke-width="1"/>'
             )
         parts.append(
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{_BOX_W}" height="{_BOX_H}" rx="6" '
-            f'fill="{fill}" stroke="{stroke}" stroke-width="1.6"{dash}/>'
+            f'fill="{fill}" stroke-width="1.4"{dash}/>'
         )
         parts.append(
             f'<text x="{x + 8:.0f}" y="{y + 14:.0f}" font-size="12" font-weight="600" '
-            f'fill="#212121">{_e(_clip(box.label))}</text>'
+            f">{_e(_clip(box.label))}</text>"
         )
         parts.append(
-            f'<text x="{x + 8:.0f}" y="{y + 28:.0f}" font-size="10" fill="{stroke}">'
+            f'<text x="{x + 8:.0f}" y="{y + 28:.0f}" font-size="10">'
             f"{_e(_clip(box.detail, 32))}</text>"
         )
         parts.append("</g>")
@@ -470,15 +489,40 @@ def _summary_facts(payload: dict[str, Any], roots: list[_Node]) -> dict[str, Any
         "counts": Counter(n.status for n in nodes),
         "elapsed": elapsed if elapsed is None or math.isfinite(elapsed) else None,
         "timeout": extras.get("timeout"),
-        "errors": [e for e in extras.get("errors") or [] if isinstance(e, dict)],
+        "errors": _errors(extras, nodes),
         "context": extras.get("context") if isinstance(extras.get("context"), dict) else {},
     }
 
 
-def _status_colour(status: str) -> str:
-    if status == "Interrupted":
-        return COLOURS["Cancelled"][0]
-    return COLOURS.get(status, COLOURS["Open"])[0]
+def _errors(extras: dict[str, Any], nodes: list[_Node]) -> list[dict[str, Any]]:
+    """Our recorded errors; for a file with no record of them (saved by Railtracks),
+    the failed nodes' errors, so the picture never says "no errors" beside a failure."""
+    if isinstance(extras.get("errors"), list):
+        return [e for e in extras["errors"] if isinstance(e, dict)]
+    failed = sorted((n for n in nodes if n.status == "Failed"), key=lambda n: n.first_step)
+    out = []
+    for node in failed:
+        kind, _, message = (node.error or "Error: ").partition(": ")
+        out.append({"node_name": node.name, "type": kind, "message": message})
+    return out
+
+
+def _badge(label: str, word: str, fill: str) -> str:
+    """``label`` in the page's muted text, then ``word`` on its vocabulary fill."""
+    return (
+        f'<span style="color:{_MUTED};font-size:11px;margin-left:8px">{_e(label)} </span>'
+        f'<span class="rt-badge" data-value="{_e(word)}" style="background:{fill};'
+        f"color:{TEXT_ON_FILL};border-radius:8px;padding:0 6px;font-size:11px;"
+        f'font-weight:600">{_e(word)}</span>'
+    )
+
+
+def _lifecycle(payload: dict[str, Any], facts: dict[str, Any]) -> str:
+    """The saved lifecycle state; a file without one (saved by Railtracks) was saved
+    when its session closed: IDLE."""
+    if isinstance(facts["state"], str) and facts["state"]:
+        return facts["state"]
+    return "IDLE" if isinstance(payload.get("end_time"), (int, float)) else "INIT"
 
 
 def static_svg(payload: dict[str, Any]) -> str:
@@ -517,37 +561,42 @@ def static_html(payload: dict[str, Any]) -> str:
         bits.append(_fmt_seconds(facts["elapsed"]))
     if isinstance(facts["timeout"], (int, float)) and math.isfinite(facts["timeout"]):
         bits.append(f"timeout {facts['timeout']:g} s")
-    state = f" · state <b>{_e(facts['state'])}</b>" if facts["state"] else ""
+    life = _lifecycle(payload, facts)
+    outcome = session_outcome(status, facts["runs"])
 
     out = [
+        # Its own background and the front end's text colours (with light fallbacks):
+        # readable on light and dark themes, and where no theme is defined at all.
         '<div class="railtracks-nb-session" style="font-family:-apple-system,Segoe UI,'
-        'Helvetica,Arial,sans-serif;font-size:13px;line-height:1.4;color:#212121">',
-        f'<div><b>Session {_e(name)}</b> <span style="color:{_status_colour(status)};'
-        f'font-weight:600">{_e(status)}</span>{state}</div>',
-        f'<div style="color:#616161">{_e(" · ".join(bits))} · '
-        f'id <code>{_e(facts["id"])}</code></div>',
+        f"Helvetica,Arial,sans-serif;font-size:13px;line-height:1.4;color:{_FG};"
+        f'background:{_BG};padding:6px 8px;border-radius:4px">',
+        f"<div><b>Session {_e(name)}</b>"
+        f"{_badge(LIFECYCLE_LABEL, life, LIFECYCLE_COLOURS.get(life, NEUTRAL_COLOUR))}"
+        f"{_badge(OUTCOME_LABEL, outcome, OUTCOME_COLOURS[outcome])}</div>",
+        f'<div style="color:{_MUTED}">{_e(" · ".join(bits))} · '
+        f'id <code style="color:{_FG}">{_e(facts["id"])}</code></div>',
     ]
     if facts["context"]:
         ctx = ", ".join(f"{k}={_short(v, 60)}" for k, v in list(facts["context"].items())[:8])
         more = " …" if len(facts["context"]) > 8 else ""
-        out.append(f'<div style="color:#616161">context: {_e(_short(ctx, 400))}{more}</div>')
+        out.append(f'<div style="color:{_MUTED}">context: {_e(_short(ctx, 400))}{more}</div>')
     for err in facts["errors"][-3:]:
         who = err.get("node_name") or "session"
         out.append(
-            f'<div style="color:{COLOURS["Failed"][0]}">{_e(who)}: '
+            f'<div style="color:{_ERROR}">{_e(who)}: '
             f"{_e(err.get('type', 'Error'))}: {_e(_short(err.get('message', ''), 200))}</div>"
         )
     if drawn < total:
         out.append(
-            f'<div style="color:#757575;font-style:italic">Showing {drawn} of {total} nodes: '
+            f'<div style="color:{_MUTED};font-style:italic">Showing {drawn} of {total} nodes: '
             f"same-named siblings beyond {GROUP_MIN} are grouped, at most {MAX_BOXES} boxes "
             f"and {MAX_DEPTH} levels are drawn. Open the dashboard or export the session "
             "for every node.</div>"
         )
     if top:
         out.append(
-            '<div style="max-height:520px;overflow:auto;border:1px solid #e0e0e0;'
-            'border-radius:4px;margin-top:4px;background:#ffffff">'
+            f'<div style="max-height:520px;overflow:auto;border:1px solid {_BORDER};'
+            'border-radius:4px;margin-top:4px">'
         )
         svg = _svg(top)
         # An <img> with a data URL, not inline <svg>: JupyterLab's sanitizer strips inline
@@ -560,15 +609,10 @@ def static_html(payload: dict[str, Any]) -> str:
         )
         out.append("</div>")
     else:
-        out.append('<div style="color:#757575;font-style:italic">No nodes yet.</div>')
+        out.append(f'<div style="color:{_MUTED};font-style:italic">No nodes yet.</div>')
     legend = " ".join(
-        f'<span style="color:{COLOURS[s][0]}">■ {label}</span>'
-        for s, label in (
-            ("Completed", "completed"),
-            ("Failed", "failed"),
-            ("Open", "running"),
-            ("Cancelled", "cancelled"),
-        )
+        f'<span><span style="color:{OUTCOME_COLOURS[outcome]}">■</span> {outcome}</span>'
+        for outcome in ("completed", "failed", "open", "cancelled")
     )
     out.append(f'<div style="font-size:11px;margin-top:2px">{legend}</div>')
     out.append("</div>")
@@ -581,9 +625,10 @@ def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
     facts = _summary_facts(payload, roots)
     name = facts["name"] or "(unnamed)"
     lines = [header or f"Session {name!r}"]
-    first = [f"status {facts['status']}"]
-    if facts["state"]:
-        first.append(f"state {facts['state']}")
+    first = [
+        f"{OUTCOME_LABEL} {session_outcome(facts['status'], facts['runs'])}",
+        f"{LIFECYCLE_LABEL} {_lifecycle(payload, facts)}",
+    ]
     first.append(f"{facts['runs']} run(s), {facts['nodes']} node(s)")
     counts = _counts_text(facts["counts"])
     if counts:

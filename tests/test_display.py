@@ -6,13 +6,15 @@ import asyncio
 import base64
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import display
+from railtracks_nb import display, vocabulary
 from railtracks_nb.display import mimebundle, static_html, static_svg
 
+DATA = Path(__file__).parent / "data" / "reference"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -142,7 +144,7 @@ async def test_session_mimebundle_has_text_and_svg() -> None:
     assert set(bundle) == {"text/plain", "text/html"}
     text = bundle["text/plain"]
     assert "Session 'shown'" in text
-    assert "state IDLE" in text
+    assert "lifecycle IDLE" in text
     assert "4 node(s)" in text
     assert "error in leaf: ValueError: one is bad" in text
     # The top of the call tree, indented by depth, with status symbols.
@@ -224,17 +226,18 @@ def test_status_colours() -> None:
         _edge("e4", "root", "stopped", 4, "Failed", {"type": "CancelledError", "message": ""}),
     ]
     svg = _svg_root(static_html(_payload(nodes, edges)))
-    stroke_by_label = {}
+    fill_by_label = {}
     for g in _groups(svg):
         label = g.findall(f"{SVG_NS}text")[0].text
-        stroke_by_label[label] = g.findall(f"{SVG_NS}rect")[-1].get("stroke")
-    colours = display.COLOURS
-    assert stroke_by_label["ok"] == colours["Completed"][0]
-    assert stroke_by_label["bad"] == colours["Failed"][0]
-    assert stroke_by_label["running"] == colours["Open"][0]
-    assert stroke_by_label["root"] == colours["Open"][0]
-    assert stroke_by_label["stopped"] == colours["Cancelled"][0]
-    assert len(set(stroke_by_label.values())) == 4
+        fill_by_label[label] = g.findall(f"{SVG_NS}rect")[-1].get("fill")
+    # The shared vocabulary's fills: the same colours as the widget and the exports.
+    fills = vocabulary.OUTCOME_COLOURS
+    assert fill_by_label["ok"] == fills["completed"]
+    assert fill_by_label["bad"] == fills["failed"]
+    assert fill_by_label["running"] == fills["open"]
+    assert fill_by_label["root"] == fills["open"]
+    assert fill_by_label["stopped"] == fills["cancelled"]
+    assert len(set(fill_by_label.values())) == 4
 
 
 def test_same_named_siblings_are_aggregated() -> None:
@@ -295,8 +298,27 @@ def test_interrupted_status_and_state_shown() -> None:
     payload = _fan_out(2, same_name=False)
     payload["railtracks_nb"] = {"status": "Interrupted", "state": "IDLE", "timeout": 30}
     html = static_html(payload)
-    assert "Interrupted" in html and "IDLE" in html and "timeout 30 s" in html
-    assert "status Interrupted" in mimebundle(payload)["text/plain"]
+    assert _badges(html) == {"lifecycle": "IDLE", "outcome": "interrupted"}
+    assert "timeout 30 s" in html
+    assert "outcome interrupted · lifecycle IDLE" in mimebundle(payload)["text/plain"]
+
+
+def _badges(html: str) -> dict[str, str]:
+    badge = r'>(lifecycle|outcome) </span><span class="rt-badge" data-value="([^"]+)"'
+    return dict(re.findall(badge, html))
+
+
+def test_state_and_outcome_never_contradict() -> None:
+    # A session that never ran is not "Completed": its outcome is "no runs".
+    empty = {"session_id": "x", "session_name": "e", "start_time": 1.0, "end_time": None,
+             "runs": [], "railtracks_nb": {"state": "INIT", "status": "Completed"}}  # fmt: skip
+    assert _badges(static_html(empty)) == {"lifecycle": "INIT", "outcome": "no runs"}
+    # A file saved by Railtracks has no lifecycle record: it was saved closed (IDLE),
+    # and its failed node is its error.
+    sample = rt.load(DATA / "railtracks_saved_session_sample.json").to_payload()
+    html = static_html(sample)
+    assert _badges(html) == {"lifecycle": "IDLE", "outcome": "completed"}
+    assert "ValueError: three is bad" in html
 
 
 def test_display_of_an_open_session_while_running() -> None:
@@ -320,4 +342,4 @@ def test_display_of_an_open_session_while_running() -> None:
 
     html, text = asyncio.run(main())
     assert "rt-node rt-open" in _svg_text(html)
-    assert "state BUSY" in text
+    assert "lifecycle BUSY" in text

@@ -18,6 +18,7 @@ import {
   visibleAt,
 } from "./store";
 import { button, el, fmtInt, frameScheduler, SVG_NS, svgEl, truncate } from "./util";
+import { TEXT_ON_FILL } from "./vocabulary";
 
 export const NODE_W = 160;
 export const NODE_H = 24;
@@ -137,7 +138,7 @@ export function buildVisibleTree(
       work.push([v, rec.children, rec.id]);
     }
     if (rest.length) {
-      const counts: Record<Status, number> = { Open: 0, Completed: 0, Failed: 0 };
+      const counts: Record<Status, number> = { Open: 0, Completed: 0, Failed: 0, Cancelled: 0 };
       for (const r of rest) counts[statusAt(r, step)] += 1;
       parent.children.push({
         key: `${parentKey}::more`,
@@ -198,20 +199,14 @@ export function boxLabel(v: VNode): string {
 function tooltip(v: VNode): string {
   if (v.kind === "more" && v.moreCounts) {
     const c = v.moreCounts;
-    return `${v.label}: ${c.Completed} completed, ${c.Failed} failed, ${c.Open} open. Click to show all.`;
+    const cancelled = c.Cancelled ? `, ${c.Cancelled} cancelled` : "";
+    return `${v.label}: ${c.Completed} completed, ${c.Failed} failed${cancelled}, ${c.Open} open. Click to show all.`;
   }
   if (v.kind === "root") return `Session ${v.label}`;
   const r = v.rec!;
   return `${r.name} (${r.type}) · ${v.status}`;
 }
 
-const TEXT_COLOR: Record<string, string> = {
-  Open: "#1d1d1d",
-  Completed: "#ffffff",
-  Failed: "#ffffff",
-  Session: "#ffffff",
-  More: "#ffffff",
-};
 
 export interface GraphOptions {
   onSelect?: (key: string | null, v: VNode | null) => void;
@@ -407,7 +402,7 @@ export class GraphPanel {
       ry: 6,
       fill: STATUS_COLORS[v.status],
     });
-    const text = svgEl("text", { x: 8, y: NODE_H / 2 + 4, class: "rt-node-label", fill: TEXT_COLOR[v.status] });
+    const text = svgEl("text", { x: 8, y: NODE_H / 2 + 4, class: "rt-node-label", fill: TEXT_ON_FILL });
     text.textContent = boxLabel(v);
     const title = svgEl("title");
     title.textContent = tooltip(v);
@@ -628,7 +623,7 @@ function paintLayout(
     ctx.textBaseline = "middle";
     for (const list of groups.values()) {
       for (const p of list) {
-        ctx.fillStyle = TEXT_COLOR[p.v.status];
+        ctx.fillStyle = TEXT_ON_FILL;
         ctx.fillText(boxLabel(p.v), p.x + 8, p.y + 1);
         if (p.v.hasChildren && p.v.kind !== "more") {
           ctx.fillStyle = "#ffffff";

@@ -1,8 +1,28 @@
 // Session state: name, id, lifecycle state, elapsed time against the timeout,
 // node counts by status, context variables and the last errors.
 
-import { countsAt, type Store, timeAt } from "./store";
+import { countsAt, edgeSnapAt, type ErrorEntry, type Index, type Store, timeAt } from "./store";
 import { el, fmtDuration, fmtInt, fmtTime, frameScheduler, pretty } from "./util";
+import {
+  LIFECYCLE_COLOURS,
+  LIFECYCLE_LABEL,
+  OUTCOME_COLOURS,
+  OUTCOME_LABEL,
+  type SessionOutcome,
+  sessionOutcome,
+  TEXT_ON_FILL,
+} from "./vocabulary";
+
+/** A labelled badge: "lifecycle IDLE", "outcome completed". */
+function badge(label: string, word: string, fill: string | undefined, cls: string): HTMLSpanElement {
+  const box = el("span", `rt-labelled ${cls}`);
+  const b = el("span", "rt-badge", word);
+  b.style.background = fill ?? "transparent";
+  b.style.color = TEXT_ON_FILL;
+  box.append(el("span", "rt-muted", `${label} `), b);
+  box.dataset.value = word;
+  return box;
+}
 
 export class StatePanel {
   readonly root: HTMLDivElement;
@@ -38,15 +58,49 @@ export class StatePanel {
     this.render();
   }
 
+  /** The lifecycle state at `step`. A file with no lifecycle record (one saved by
+   * Railtracks) was saved when its session closed: IDLE. */
   private lifecycleAt(step: number | null): string {
     const x = this.store.extras;
-    if (step === null || !x.state_history?.length) return x.state ?? "—";
+    const closed = this.store.meta.end_time !== null && this.store.meta.end_time !== undefined;
+    if (step === null || !x.state_history?.length) return x.state ?? (closed ? "IDLE" : "INIT");
     let state = x.state_history[0]?.old ?? "INIT";
     for (const h of x.state_history) {
       if (h.step !== undefined && h.step > step) break;
       state = h.new;
     }
     return state;
+  }
+
+  /** The session's outcome at `step`: its saved outcome at the end; before that,
+   * open while a node is open, else how the runs that had ended by then went. */
+  private outcomeAt(index: Index, step: number | null, open: number, total: number): SessionOutcome {
+    const s = this.store;
+    const runs = s.runHeaders();
+    if (step === null || step >= (index.steps[index.steps.length - 1]?.step ?? 0)) {
+      const rolled = runs.some((r) => r.status === "Failed") ? "Failed" : runs.some((r) => r.status === "Open") ? "Open" : "Completed";
+      return sessionOutcome(s.extras.status ?? rolled, runs.length);
+    }
+    if (total === 0) return "no runs";
+    if (open > 0) return "open";
+    const now = timeAt(index, step);
+    const ended = runs.filter((r) => r.end_time !== null && r.end_time <= now);
+    return ended.some((r) => r.status === "Failed") ? "failed" : "completed";
+  }
+
+  /** The errors shown at `step`: our recorded list, or, for a file that has none
+   * (saved by Railtracks), the failed nodes' errors. */
+  private errorsAt(index: Index, step: number | null): ErrorEntry[] {
+    const recorded = this.store.extras.errors;
+    if (recorded) return recorded.filter((e) => step === null || e.step === undefined || e.step <= step);
+    const out: ErrorEntry[] = [];
+    for (const rec of index.nodes.values()) {
+      const snap = edgeSnapAt(rec, step);
+      if (!snap || (snap.status !== "Failed" && snap.status !== "Cancelled")) continue;
+      const err = (snap.output ?? {}) as { type?: string; message?: string };
+      out.push({ node_id: rec.id, node_name: rec.name, type: err.type, message: err.message, step: snap.step });
+    }
+    return out.sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
   }
 
   render(): void {
@@ -57,12 +111,13 @@ export class StatePanel {
     const counts = countsAt(index, step);
     const state = this.lifecycleAt(step);
 
+    const outcome = this.outcomeAt(index, step, counts.Open, counts.total);
     const head = el("div", "rt-state-head");
     head.append(
       el("span", "rt-state-name", s.title),
-      el("span", `rt-badge rt-life rt-life-${state.toLowerCase()}`, state),
+      badge(LIFECYCLE_LABEL, state, LIFECYCLE_COLOURS[state], "rt-life"),
+      badge(OUTCOME_LABEL, outcome, OUTCOME_COLOURS[outcome], "rt-outcome"),
     );
-    if (x.status) head.append(el("span", `rt-badge rt-status-${String(x.status).toLowerCase()}`, String(x.status)));
     const ids = el("div", "rt-state-ids");
     ids.append(el("span", "rt-muted", "id "), el("code", "rt-session-id", s.meta.session_id || "—"));
     if (x.parent_id) ids.append(el("span", "rt-muted", " · remixed from "), el("code", undefined, String(x.parent_id)));
@@ -102,6 +157,7 @@ export class StatePanel {
       ["open", counts.Open, "open"],
       ["completed", counts.Completed, "completed"],
       ["failed", counts.Failed, "failed"],
+      ...(counts.Cancelled ? ([["cancelled", counts.Cancelled, "cancelled"]] as const) : []),
     ] as const) {
       const c = el("span", `rt-count rt-count-${cls}`);
       c.append(el("b", undefined, fmtInt(n)), el("span", undefined, ` ${label}`));
@@ -124,8 +180,8 @@ export class StatePanel {
       ctxBox.append(table);
     }
     const errBox = el("div", "rt-errors");
-    const errors = (x.errors ?? []).filter((e) => step === null || e.step === undefined || e.step <= step);
-    const total = step === null ? (x.error_count ?? errors.length) : errors.length;
+    const errors = this.errorsAt(index, step);
+    const total = step === null && x.errors ? (x.error_count ?? errors.length) : errors.length;
     errBox.append(el("h4", undefined, `Errors (${fmtInt(total)})`));
     if (!errors.length) errBox.append(el("p", "rt-muted", "no errors"));
     else {
@@ -138,6 +194,8 @@ export class StatePanel {
     cols.append(ctxBox, errBox);
     this.root.replaceChildren(head, ids, progress, elapsedText, countsEl, cols);
     this.root.dataset.state = state;
+    this.root.dataset.outcome = outcome;
+    this.root.dataset.errors = String(total);
     this.root.dataset.total = String(counts.total);
   }
 }

@@ -4,8 +4,18 @@
 // view reads. Replay is a pure function of (index, step): nothing is asked of
 // the kernel once the data is here.
 
-export type Status = "Open" | "Completed" | "Failed";
-export const STATUSES: Status[] = ["Open", "Completed", "Failed"];
+import { NEUTRAL_COLOUR, nodeOutcome, OUTCOME_COLOURS } from "./vocabulary";
+
+/** A node's outcome, capitalised as the saved files' words are ("Cancelled": a
+ * failure whose error is a CancelledError; see vocabulary.ts). */
+export type Status = "Open" | "Completed" | "Failed" | "Cancelled";
+export const STATUSES: Status[] = ["Open", "Completed", "Failed", "Cancelled"];
+
+/** The Status of a request snapshot's saved `status` and `output`. */
+export function statusOf(status: unknown, output: unknown): Status {
+  const outcome = nodeOutcome(status, output);
+  return (outcome[0].toUpperCase() + outcome.slice(1)) as Status;
+}
 
 export interface Stamp {
   step: number;
@@ -550,7 +560,7 @@ export class Store {
           .map((s) => ({
             step: s.stamp.step,
             time: s.stamp.time,
-            status: (s.details?.status ?? "Open") as Status,
+            status: statusOf(s.details?.status, s.details?.output),
             output: s.details?.output,
             label: s.stamp.identifier,
           }))
@@ -640,11 +650,12 @@ export interface Counts {
   Open: number;
   Completed: number;
   Failed: number;
+  Cancelled: number;
   total: number;
 }
 
 export function countsAt(index: Index, step: number | null): Counts {
-  const c: Counts = { Open: 0, Completed: 0, Failed: 0, total: 0 };
+  const c: Counts = { Open: 0, Completed: 0, Failed: 0, Cancelled: 0, total: 0 };
   for (const rec of index.nodes.values()) {
     if (!visibleAt(rec, step)) continue;
     c[statusAt(rec, step)] += 1;
@@ -670,9 +681,10 @@ export function dfsOrder(index: Index, step: number | null): NodeRec[] {
 }
 
 export const STATUS_COLORS: Record<string, string> = {
-  Open: "#f5b83d",
-  Completed: "#3fa66a",
-  Failed: "#d9534f",
-  Session: "#7a8699",
-  More: "#9b8ec4",
+  Open: OUTCOME_COLOURS.open,
+  Completed: OUTCOME_COLOURS.completed,
+  Failed: OUTCOME_COLOURS.failed,
+  Cancelled: OUTCOME_COLOURS.cancelled,
+  Session: NEUTRAL_COLOUR,
+  More: NEUTRAL_COLOUR,
 };
