@@ -525,7 +525,7 @@ def static_html(payload: dict[str, Any]) -> str:
         f'<div><b>Session {_e(name)}</b> <span style="color:{_status_colour(status)};'
         f'font-weight:600">{_e(status)}</span>{state}</div>',
         f'<div style="color:#616161">{_e(" · ".join(bits))} · '
-        f'id <code>{_e(facts["id"])}</code></div>',
+        f"id <code>{_e(facts['id'])}</code></div>",
     ]
     if facts["context"]:
         ctx = ", ".join(f"{k}={_short(v, 60)}" for k, v in list(facts["context"].items())[:8])

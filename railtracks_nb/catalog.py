@@ -1,0 +1,614 @@
+"""The store's catalog: an SQLite summary of every saved-session file, kept beside them.
+
+The JSON files are the record; the catalog (``<home>/.railtracks-catalog.sqlite3``,
+standard-library ``sqlite3`` in WAL mode) is a cache of what listing and id
+lookups need, one row per file: the session's id, name, flow, status, times,
+node and run counts, tags (``metadata``), parent, ``deleted_at``, and the
+file's path (relative to the home folder), inode, size and modification time.
+A file that cannot be listed gets a row too, with the ``problem``, so it is
+not parsed again until it changes.
+
+Keeping it true:
+
+- every writer (a session's save, tag, rename, delete, restore) updates the
+  rows of the files it wrote, under the store lock, right after writing them;
+- :func:`refresh` (run by every listing) compares each file's inode, size and
+  modification time with its row, re-reads the files that differ or are new,
+  and drops rows of files that are gone: files copied, edited or removed
+  behind the store's back are picked up. Parsing happens without the store
+  lock; only the final check-and-write of the changed rows holds it (shared),
+  so a session closing in another process never waits behind a listing;
+- a missing catalog is rebuilt from the files, a corrupt one is deleted and
+  rebuilt, and one of another version is rebuilt; where none can be written
+  (a read-only folder) an in-memory one is built for the call.
+
+Two processes may use one catalog at once: SQLite serialises the writes
+(``BEGIN IMMEDIATE``, a 30 s busy timeout) and WAL lets readers go on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import stat
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .exceptions import SavedStateError
+from .locking import store_lock, try_store_lock
+from .records import SessionRecord, StoreProblem, extras_of, summarize
+from .safe_read import FileKey, file_key, not_regular_reason, read_payload_and_key
+
+logger = logging.getLogger("RT.Store")
+
+CATALOG_NAME = ".railtracks-catalog.sqlite3"
+#: Bump when the table changes: an older catalog is then rebuilt from the files.
+CATALOG_VERSION = 1
+#: Where soft-deleted sessions are kept, inside the home folder.
+TRASH_DIR = ".deleted"
+#: Where Railtracks itself saves sessions, inside the home folder.
+RAILTRACKS_DIR = ("data", "sessions")
+_RAILTRACKS_PREFIX = "/".join(RAILTRACKS_DIR) + "/"
+#: A temporary file of an atomic write (``persistence.atomic_write_text``).
+_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+#: A temporary file older than this, found while no save holds the store lock, is
+#: the leftover of a save that was killed mid-write, and is removed.
+STALE_TEMP_SECONDS = 60.0
+
+_COLUMNS = (
+    "path",
+    "inode",
+    "size",
+    "mtime_ns",
+    "session_id",
+    "id_key",
+    "name",
+    "flow_name",
+    "status",
+    "start_time",
+    "end_time",
+    "node_count",
+    "run_count",
+    "metadata",
+    "parent_id",
+    "deleted_at",
+    "source",
+    "problem",
+)
+_SCHEMA = """
+CREATE TABLE sessions (
+    path TEXT PRIMARY KEY,      -- relative to the home folder, with '/'
+    inode INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    session_id TEXT,
+    id_key TEXT,                -- casefolded id, for prefix lookups
+    name TEXT,
+    flow_name TEXT,
+    status TEXT,
+    start_time REAL,
+    end_time REAL,
+    node_count INTEGER,
+    run_count INTEGER,
+    metadata TEXT,              -- the tags, as JSON
+    parent_id TEXT,
+    deleted_at REAL,            -- NULL while the session is live
+    source TEXT,
+    problem TEXT                -- why the file cannot be listed (NULL if it can)
+);
+CREATE INDEX sessions_by_id ON sessions (id_key);
+CREATE INDEX sessions_by_start ON sessions (start_time DESC, end_time DESC, path DESC);
+"""
+_ORDER = "ORDER BY start_time DESC, coalesce(end_time, 0) DESC, path DESC"
+
+
+_warned: set[str] = set()  # files that are not regular files, warned about once
+
+
+class CatalogError(Exception):
+    """The catalog could not be read or written (the files are unaffected)."""
+
+
+# -- the folder ------------------------------------------------------------------------------
+class Scan(NamedTuple):
+    """What is in a home folder: listable files by relative path, problems, temp files."""
+
+    files: dict[str, FileKey]
+    problems: list[StoreProblem]
+    temps: list[Path]
+
+
+def _folders(home: Path) -> list[tuple[str, Path]]:
+    return [
+        ("", home),
+        (_RAILTRACKS_PREFIX, home.joinpath(*RAILTRACKS_DIR)),
+        (f"{TRASH_DIR}/", home / TRASH_DIR),
+    ]
+
+
+def scan(home: Path) -> Scan:
+    """Every ``*.json`` file the store lists (one ``stat`` each, no file is opened)."""
+    files: dict[str, FileKey] = {}
+    problems: list[StoreProblem] = []
+    temps: list[Path] = []
+    for prefix, folder in _folders(home):
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            problems.append(StoreProblem(folder, f"Could not read the folder {folder}: {exc}"))
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                if _TEMP_RE.match(name):
+                    temps.append(Path(entry.path))
+                continue
+            if not name.endswith(".json"):
+                continue
+            try:
+                st = entry.stat()  # follows a symlink: what a reader would open
+            except OSError as exc:
+                path = Path(entry.path)
+                problems.append(StoreProblem(path, f"{path} cannot be read: {exc.strerror or exc}"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                path = Path(entry.path)
+                problems.append(StoreProblem(path, not_regular_reason(path, st.st_mode)))
+                if entry.path not in _warned:
+                    _warned.add(entry.path)
+                    logger.warning("Skipping %s", problems[-1].reason)
+                continue
+            files[prefix + name] = FileKey.of(st)
+    return Scan(files, problems, temps)
+
+
+def relative(home: Path, path: Path) -> str | None:
+    """``path`` relative to ``home`` as the catalog keys it (``None``: not listed by the store)."""
+    try:
+        rel = path.resolve().relative_to(home.resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
+    parts = rel.split("/")
+    if not rel.endswith(".json") or parts[-1].startswith("."):
+        return None
+    if len(parts) == 1 or (len(parts) == 2 and parts[0] == TRASH_DIR):
+        return rel
+    if len(parts) == 3 and tuple(parts[:2]) == RAILTRACKS_DIR:
+        return rel
+    return None
+
+
+def is_railtracks_rel(rel: str) -> bool:
+    return rel.startswith(_RAILTRACKS_PREFIX)
+
+
+def remove_stale_temps(temps: Iterable[Path], home: Path) -> list[Path]:
+    """Remove temporary files left by saves that were killed mid-write; returns them.
+
+    Only while the store lock is free right now (every save writes under it, so
+    no save is in progress; the lock is not waited for) and only files not
+    touched for :data:`STALE_TEMP_SECONDS`.
+    """
+    now = time.time()
+    old = [p for p in temps if _older_than(p, now - STALE_TEMP_SECONDS)]
+    removed: list[Path] = []
+    if not old:
+        return removed
+    with try_store_lock(home) as held:
+        if not held:
+            return removed
+        for path in old:
+            if _older_than(path, now - STALE_TEMP_SECONDS):
+                with suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
+    if removed:
+        logger.info(
+            "Removed %d temporary file(s) left by interrupted saves in %s", len(removed), home
+        )
+    return removed
+
+
+def _older_than(path: Path, limit: float) -> bool:
+    try:
+        return os.lstat(path).st_mtime < limit
+    except OSError:
+        return False
+
+
+# -- rows ----------------------------------------------------------------------------------
+def row_for(
+    home: Path, rel: str, key: FileKey, payload: dict[str, Any] | None, problem: str | None = None
+) -> tuple:
+    """The catalog row of the file ``rel`` whose version ``key`` holds ``payload``."""
+    summary: dict[str, Any] | None = None
+    if problem is None and payload is not None:
+        try:
+            summary = summarize(payload, str(home / rel))
+            metadata = json.dumps(summary["metadata"], allow_nan=True)
+        except SavedStateError as exc:
+            problem = str(exc)
+        except (ValueError, RecursionError):
+            problem = f"{home / rel} is not a saved session: its metadata cannot be listed"
+    if summary is None or problem is not None:
+        return (
+            rel,
+            *key,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            problem or "unreadable",
+        )
+    deleted = rel.startswith(f"{TRASH_DIR}/")
+    if deleted:
+        origin = str(extras_of(payload or {}).get("deleted_from") or "")
+        source = "railtracks" if is_railtracks_rel(origin) else "ours"
+        deleted_at = (
+            summary["deleted_at"] if summary["deleted_at"] is not None else key.mtime_ns / 1e9
+        )
+    else:
+        source = "railtracks" if is_railtracks_rel(rel) else "ours"
+        deleted_at = None
+    s = summary
+    return (
+        rel,
+        *key,
+        s["session_id"],
+        s["session_id"].casefold(),
+        s["name"],
+        s["flow_name"],
+        s["status"],
+        s["start_time"],
+        s["end_time"],
+        s["node_count"],
+        s["run_count"],
+        metadata,
+        s["parent_id"],
+        deleted_at,
+        source,
+        None,
+    )
+
+
+def _record(home: Path, row: tuple) -> SessionRecord:
+    (
+        rel,
+        _i,
+        _s,
+        _m,
+        sid,
+        _k,
+        name,
+        flow,
+        status,
+        start,
+        end,
+        nodes,
+        runs,
+        meta,
+        parent,
+        deleted_at,
+        source,
+        _p,
+    ) = row
+    return SessionRecord(
+        session_id=sid,
+        name=name,
+        start_time=start,
+        end_time=end,
+        status=status,
+        node_count=nodes,
+        metadata={} if meta == "{}" else json.loads(meta),
+        parent_id=parent,
+        deleted=deleted_at is not None,
+        path=home / rel,
+        source=source,
+        flow_name=flow,
+        run_count=runs,
+        deleted_at=deleted_at,
+    )
+
+
+# -- the database ------------------------------------------------------------------------------
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    # OperationalError covers "locked", "unable to open", "readonly": not the file's fault.
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
+def _discard(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+class Catalog:
+    """One open connection to a home folder's catalog (or an in-memory stand-in)."""
+
+    def __init__(
+        self, home: Path, conn: sqlite3.Connection, *, new: bool, persistent: bool
+    ) -> None:
+        self.home = home
+        self.conn = conn
+        #: True when the catalog was just created (or rebuilt): it knows no file yet.
+        self.new = new
+        self.persistent = persistent
+
+    # opening ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, home: Path, *, create: bool = True) -> Catalog | None:
+        """The catalog of ``home``; ``None`` if it does not exist and ``create`` is false,
+        or if it cannot be opened (then callers fall back to :meth:`in_memory`)."""
+        path = home / CATALOG_NAME
+        if not create and not path.exists():
+            return None
+        for attempt in (1, 2):
+            conn = None
+            try:
+                conn = sqlite3.connect(
+                    path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                new = cls._ensure_schema(conn)
+                return cls(home, conn, new=new, persistent=True)
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                if attempt == 1 and _is_corruption(exc):
+                    logger.warning(
+                        "The catalog %s is corrupt (%s): rebuilding it from the files", path, exc
+                    )
+                    _discard(path)
+                    continue
+                logger.debug("No catalog in %s (%s): working from the files", home, exc)
+                return None
+        return None
+
+    @classmethod
+    def in_memory(cls, home: Path) -> Catalog:
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        cls._ensure_schema(conn)
+        return cls(home, conn, new=True, persistent=False)
+
+    @classmethod
+    def open_or_memory(cls, home: Path) -> Catalog:
+        return cls.open(home) or cls.in_memory(home)
+
+    @staticmethod
+    def _ensure_schema(conn: sqlite3.Connection) -> bool:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == CATALOG_VERSION:
+            conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()  # readable at all?
+            return False
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != CATALOG_VERSION:
+                conn.execute("DROP TABLE IF EXISTS sessions")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {CATALOG_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            if self.persistent and _is_corruption(exc):
+                logger.warning(
+                    "The catalog in %s is corrupt (%s): it will be rebuilt", self.home, exc
+                )
+                _discard(self.home / CATALOG_NAME)
+            raise CatalogError(str(exc)) from exc
+
+    # reading -------------------------------------------------------------------------
+    def keys(self) -> dict[str, FileKey]:
+        with self._guard():
+            rows = self.conn.execute("SELECT path, inode, size, mtime_ns FROM sessions").fetchall()
+        return {r[0]: FileKey(r[1], r[2], r[3]) for r in rows}
+
+    def key_of(self, rel: str) -> FileKey | None:
+        with self._guard():
+            row = self.conn.execute(
+                "SELECT inode, size, mtime_ns FROM sessions WHERE path = ?", (rel,)
+            ).fetchone()
+        return FileKey(*row) if row else None
+
+    def records(self, *, include_deleted: bool) -> list[SessionRecord]:
+        where = "problem IS NULL" + ("" if include_deleted else " AND deleted_at IS NULL")
+        with self._guard():
+            rows = self.conn.execute(f"SELECT * FROM sessions WHERE {where} {_ORDER}").fetchall()
+        return [_record(self.home, r) for r in rows]
+
+    def problems(self) -> list[StoreProblem]:
+        with self._guard():
+            rows = self.conn.execute(
+                "SELECT path, problem FROM sessions WHERE problem IS NOT NULL ORDER BY path"
+            ).fetchall()
+        return [StoreProblem(self.home / rel, problem) for rel, problem in rows]
+
+    def find(self, query: str) -> list[SessionRecord]:
+        """Records whose id starts with ``query`` (not case-sensitive), newest first."""
+        q = query.casefold()
+        with self._guard():
+            rows = self.conn.execute(
+                "SELECT * FROM sessions WHERE problem IS NULL AND id_key >= ? "
+                f"AND substr(id_key, 1, ?) = ? {_ORDER}",
+                (q, len(q), q),
+            ).fetchall()
+        return [_record(self.home, r) for r in rows]
+
+    def at(self, rel: str) -> SessionRecord | None:
+        with self._guard():
+            row = self.conn.execute(
+                "SELECT * FROM sessions WHERE path = ? AND problem IS NULL", (rel,)
+            ).fetchone()
+        return _record(self.home, row) if row else None
+
+    def sample(self, *, deleted: bool | None, limit: int) -> tuple[list[SessionRecord], int]:
+        """Up to ``limit`` records (live, deleted or any), newest first, and how many there are."""
+        where = "problem IS NULL"
+        if deleted is not None:
+            where += " AND deleted_at IS NOT NULL" if deleted else " AND deleted_at IS NULL"
+        with self._guard():
+            count = self.conn.execute(f"SELECT count(*) FROM sessions WHERE {where}").fetchone()[0]
+            rows = self.conn.execute(
+                f"SELECT * FROM sessions WHERE {where} {_ORDER} LIMIT ?", (limit,)
+            ).fetchall()
+        return [_record(self.home, r) for r in rows], count
+
+    # writing -------------------------------------------------------------------------
+    def apply(self, remove: Iterable[str] = (), put: Iterable[tuple] = ()) -> None:
+        """Remove the rows of ``remove``, insert or replace the rows ``put``: one transaction."""
+        remove, put = list(remove), list(put)
+        if not remove and not put:
+            return
+        marks = ", ".join("?" * len(_COLUMNS))
+        with self._guard():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany("DELETE FROM sessions WHERE path = ?", [(r,) for r in remove])
+                self.conn.executemany(f"INSERT OR REPLACE INTO sessions VALUES ({marks})", put)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def note(
+        self, path: Path, payload: dict[str, Any] | None, *, removed: Iterable[Path] = ()
+    ) -> None:
+        """Record that ``path`` now holds ``payload`` (just written) and ``removed`` are gone."""
+        rels = [r for r in (relative(self.home, p) for p in removed) if r]
+        rel = relative(self.home, path)
+        key = file_key(path)
+        puts = (
+            [row_for(self.home, rel, key, payload)] if rel and key and payload is not None else []
+        )
+        self.apply(rels, puts)
+
+
+# -- keeping it true ----------------------------------------------------------------------------
+def _read(home: Path, rel: str) -> tuple[FileKey, dict[str, Any] | None, str | None] | None:
+    """Parse one file (no lock held): its key and payload, or its key and problem; None if gone."""
+    path = home / rel
+    try:
+        payload, key = read_payload_and_key(path)
+        return key, payload, None
+    except SavedStateError as exc:
+        key = file_key(path)
+        if key is None:
+            return None
+        return key, None, str(exc)
+
+
+def refresh(catalog: Catalog) -> Scan:
+    """Bring ``catalog`` up to date with the files (see the module docstring); returns the scan."""
+    home = catalog.home
+    found = scan(home)
+    known = catalog.keys()
+    changed = [rel for rel, key in found.files.items() if known.get(rel) != key]
+    gone = [rel for rel in known if rel not in found.files]
+    if not changed and not gone:
+        return found
+    parsed = {rel: _read(home, rel) for rel in changed}  # outside the lock: files may be huge
+    puts, removes = [], []
+    with store_lock(home, shared=True):  # no writer is half-way through a rename or delete
+        for rel in gone:
+            if file_key(home / rel) is None:
+                removes.append(rel)
+        for rel, result in parsed.items():
+            now = file_key(home / rel)
+            if now is None:
+                removes.append(rel)
+            elif result is not None and result[0] == now:  # still the version that was parsed
+                key, payload, problem = result
+                row = row_for(home, rel, key, payload, problem)
+                if row[-1] is not None:  # once per version of a bad file, not per listing
+                    logger.warning("Skipping %s: %s", home / rel, row[-1])
+                puts.append(row)
+            # else: changed again meanwhile; the next listing reads that version
+        catalog.apply(removes, puts)
+    return found
+
+
+def saved_file_of(home: Path, session_id: str) -> Path | None:
+    """The live file of ours holding ``session_id`` (moved by a rename), if the catalog knows it.
+
+    Called by a saving session under the store lock; never builds a catalog
+    (that would parse every file under the lock): without one, ``None``.
+    """
+    try:
+        catalog = Catalog.open(home, create=False)
+    except Exception:  # the catalog is only a help here
+        return None
+    if catalog is None:
+        return None
+    with catalog:
+        try:
+            hits = [
+                r
+                for r in catalog.find(session_id)
+                if r.session_id == session_id and not r.deleted and r.source == "ours"
+            ]
+        except CatalogError:
+            return None
+        if len(hits) != 1:
+            return None
+        path = hits[0].path
+        try:
+            known = catalog.key_of(hits[0].path.relative_to(home).as_posix())
+        except CatalogError:
+            return None
+    now = file_key(path)
+    if now is None:
+        return None
+    if now != known:  # changed behind the catalog's back: is it still this session?
+        try:
+            payload, _ = read_payload_and_key(path)
+        except SavedStateError:
+            return None
+        if payload.get("session_id") != session_id:
+            return None
+    return path
+
+
+def note_saved(home: Path, path: Path, payload: dict[str, Any]) -> None:
+    """Update the row of a file a session just saved (under the store lock), if a catalog exists."""
+    try:
+        catalog = Catalog.open(home, create=False)
+        if catalog is not None:
+            with catalog:
+                catalog.note(path, payload)
+    except Exception as exc:  # the file is the record; a listing repairs the row
+        logger.debug("Could not update the catalog of %s: %s", home, exc)
