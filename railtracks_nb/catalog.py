@@ -164,7 +164,7 @@ def scan(home: Path) -> Scan:
                 problems.append(StoreProblem(path, not_regular_reason(path, st.st_mode)))
                 if entry.path not in _warned:
                     _warned.add(entry.path)
-                    logger.warning("Skipping %s", problems[-1].reason)
+                    logger.warning("Skipped: %s", problems[-1].reason)
                 continue
             files[prefix + name] = FileKey.of(st)
     return Scan(files, problems, temps)
@@ -555,7 +555,7 @@ def refresh(catalog: Catalog) -> Scan:
                 key, payload, problem = result
                 row = row_for(home, rel, key, payload, problem)
                 if row[-1] is not None:  # once per version of a bad file, not per listing
-                    logger.warning("Skipping %s: %s", home / rel, row[-1])
+                    logger.warning("Skipped: %s", row[-1])
                 puts.append(row)
             # else: changed again meanwhile; the next listing reads that version
         catalog.apply(removes, puts)

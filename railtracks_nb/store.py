@@ -111,10 +111,10 @@ def sessions(
     if not folder.is_dir():  # listing must not create the folder
         return SessionList([], folder)
     for attempt in (1, 2):
-        catalog = _open_catalog(folder)
+        catalog = Catalog.open_or_memory(folder)
         try:
             with catalog:
-                problems = [] if catalog.new else _refresh(catalog)
+                problems = _refresh(catalog)
                 records = catalog.records(include_deleted=include_deleted)
                 problems += catalog.problems()
             return SessionList(records, folder, sorted(problems, key=lambda p: str(p.path)))
