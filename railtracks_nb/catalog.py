@@ -31,36 +31,23 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sqlite3
-import stat
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from .exceptions import SavedStateError
-from .locking import store_lock, try_store_lock
+from .locking import store_lock
 from .records import SessionRecord, StoreProblem, extras_of, summarize
-from .safe_read import FileKey, file_key, not_regular_reason, read_payload_and_key
+from .safe_read import FileKey, file_key, read_payload_and_key
+from .store_folder import TRASH_DIR, Scan, is_railtracks_rel, relative, scan
 
 logger = logging.getLogger("RT.Store")
 
 CATALOG_NAME = ".railtracks-catalog.sqlite3"
 #: Bump when the table changes: an older catalog is then rebuilt from the files.
-CATALOG_VERSION = 1
-#: Where soft-deleted sessions are kept, inside the home folder.
-TRASH_DIR = ".deleted"
-#: Where Railtracks itself saves sessions, inside the home folder.
-RAILTRACKS_DIR = ("data", "sessions")
-_RAILTRACKS_PREFIX = "/".join(RAILTRACKS_DIR) + "/"
-#: A temporary file of an atomic write (``persistence.atomic_write_text``).
-_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
-#: A temporary file older than this, found while no save holds the store lock, is
-#: the leftover of a save that was killed mid-write, and is removed.
-STALE_TEMP_SECONDS = 60.0
-
+CATALOG_VERSION = 2
 _COLUMNS = (
     "path",
     "inode",
@@ -104,124 +91,19 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_id ON sessions (id_key);
 CREATE INDEX sessions_by_start ON sessions (start_time DESC, end_time DESC, path DESC);
+-- bumped by every change, so a process can tell that rows it read earlier are still current
+CREATE TABLE generation (n INTEGER NOT NULL);
+INSERT INTO generation VALUES (0);
 """
+# Per process: catalog file -> (its inode, generation, rows, {path: file key}). Fetching
+# 10,000 rows costs more than checking that nothing changed, so rows are kept while the
+# generation (bumped in every writing transaction, by any process) stays the same.
+_rows_cache: dict[str, tuple[int, tuple, list[tuple], dict[str, tuple]]] = {}
 _ORDER = "ORDER BY start_time DESC, coalesce(end_time, 0) DESC, path DESC"
-
-
-_warned: set[str] = set()  # files that are not regular files, warned about once
 
 
 class CatalogError(Exception):
     """The catalog could not be read or written (the files are unaffected)."""
-
-
-# -- the folder ------------------------------------------------------------------------------
-class Scan(NamedTuple):
-    """What is in a home folder: listable files by relative path, problems, temp files."""
-
-    files: dict[str, FileKey]
-    problems: list[StoreProblem]
-    temps: list[Path]
-
-
-def _folders(home: Path) -> list[tuple[str, Path]]:
-    return [
-        ("", home),
-        (_RAILTRACKS_PREFIX, home.joinpath(*RAILTRACKS_DIR)),
-        (f"{TRASH_DIR}/", home / TRASH_DIR),
-    ]
-
-
-def scan(home: Path) -> Scan:
-    """Every ``*.json`` file the store lists (one ``stat`` each, no file is opened)."""
-    files: dict[str, FileKey] = {}
-    problems: list[StoreProblem] = []
-    temps: list[Path] = []
-    for prefix, folder in _folders(home):
-        try:
-            entries = list(os.scandir(folder))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except OSError as exc:
-            problems.append(StoreProblem(folder, f"Could not read the folder {folder}: {exc}"))
-            continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                if _TEMP_RE.match(name):
-                    temps.append(Path(entry.path))
-                continue
-            if not name.endswith(".json"):
-                continue
-            try:
-                st = entry.stat()  # follows a symlink: what a reader would open
-            except OSError as exc:
-                path = Path(entry.path)
-                problems.append(StoreProblem(path, f"{path} cannot be read: {exc.strerror or exc}"))
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                path = Path(entry.path)
-                problems.append(StoreProblem(path, not_regular_reason(path, st.st_mode)))
-                if entry.path not in _warned:
-                    _warned.add(entry.path)
-                    logger.warning("Skipped: %s", problems[-1].reason)
-                continue
-            files[prefix + name] = FileKey.of(st)
-    return Scan(files, problems, temps)
-
-
-def relative(home: Path, path: Path) -> str | None:
-    """``path`` relative to ``home`` as the catalog keys it (``None``: not listed by the store)."""
-    try:
-        rel = path.resolve().relative_to(home.resolve()).as_posix()
-    except (ValueError, OSError):
-        return None
-    parts = rel.split("/")
-    if not rel.endswith(".json") or parts[-1].startswith("."):
-        return None
-    if len(parts) == 1 or (len(parts) == 2 and parts[0] == TRASH_DIR):
-        return rel
-    if len(parts) == 3 and tuple(parts[:2]) == RAILTRACKS_DIR:
-        return rel
-    return None
-
-
-def is_railtracks_rel(rel: str) -> bool:
-    return rel.startswith(_RAILTRACKS_PREFIX)
-
-
-def remove_stale_temps(temps: Iterable[Path], home: Path) -> list[Path]:
-    """Remove temporary files left by saves that were killed mid-write; returns them.
-
-    Only while the store lock is free right now (every save writes under it, so
-    no save is in progress; the lock is not waited for) and only files not
-    touched for :data:`STALE_TEMP_SECONDS`.
-    """
-    now = time.time()
-    old = [p for p in temps if _older_than(p, now - STALE_TEMP_SECONDS)]
-    removed: list[Path] = []
-    if not old:
-        return removed
-    with try_store_lock(home) as held:
-        if not held:
-            return removed
-        for path in old:
-            if _older_than(path, now - STALE_TEMP_SECONDS):
-                with suppress(OSError):
-                    path.unlink()
-                    removed.append(path)
-    if removed:
-        logger.info(
-            "Removed %d temporary file(s) left by interrupted saves in %s", len(removed), home
-        )
-    return removed
-
-
-def _older_than(path: Path, limit: float) -> bool:
-    try:
-        return os.lstat(path).st_mtime < limit
-    except OSError:
-        return False
 
 
 # -- rows ----------------------------------------------------------------------------------
@@ -288,28 +170,26 @@ def row_for(
     )
 
 
-def _record(home: Path, row: tuple) -> SessionRecord:
-    (
-        rel,
-        _i,
-        _s,
-        _m,
-        sid,
-        _k,
-        name,
-        flow,
-        status,
-        start,
-        end,
-        nodes,
-        runs,
-        meta,
-        parent,
-        deleted_at,
-        source,
-        _p,
-    ) = row
-    return SessionRecord(
+_RECORD_FIELDS = tuple(f for f in SessionRecord.__dataclass_fields__)
+# Path objects are immutable: a process listing a store again reuses them (building
+# 10,000 Paths costs more than the rest of a listing).
+_paths: dict[str, dict[str, Path]] = {}
+
+
+def _path_cache(home: Path) -> dict[str, Path]:
+    if sum(len(c) for c in _paths.values()) > 200_000:
+        _paths.clear()
+    return _paths.setdefault(str(home), {})
+
+
+def _record(home: Path, row: tuple, paths: dict[str, Path] | None = None) -> SessionRecord:
+    """The record of a row, built without the dataclass's ``__init__`` (a listing
+    builds thousands; the row's values are already checked)."""
+    paths = _path_cache(home) if paths is None else paths
+    (rel, _i, _s, _m, sid, _k, name, flow, status, start, end, nodes, runs, meta, parent) = row[:15]
+    deleted_at, source = row[15], row[16]
+    record = object.__new__(SessionRecord)
+    record.__dict__.update(
         session_id=sid,
         name=name,
         start_time=start,
@@ -319,12 +199,13 @@ def _record(home: Path, row: tuple) -> SessionRecord:
         metadata={} if meta == "{}" else json.loads(meta),
         parent_id=parent,
         deleted=deleted_at is not None,
-        path=home / rel,
+        path=paths.get(rel) or paths.setdefault(rel, home / rel),
         source=source,
         flow_name=flow,
         run_count=runs,
         deleted_at=deleted_at,
     )
+    return record
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -365,9 +246,10 @@ class Catalog:
                 conn = sqlite3.connect(
                     path, timeout=30.0, isolation_level=None, check_same_thread=False
                 )
-                conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 new = cls._ensure_schema(conn)
+                if new:  # persistent in the file: set once
+                    conn.execute("PRAGMA journal_mode=WAL")
                 return cls(home, conn, new=new, persistent=True)
             except sqlite3.Error as exc:
                 if conn is not None:
@@ -401,6 +283,7 @@ class Catalog:
         try:
             if conn.execute("PRAGMA user_version").fetchone()[0] != CATALOG_VERSION:
                 conn.execute("DROP TABLE IF EXISTS sessions")
+                conn.execute("DROP TABLE IF EXISTS generation")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -433,11 +316,6 @@ class Catalog:
             raise CatalogError(str(exc)) from exc
 
     # reading -------------------------------------------------------------------------
-    def keys(self) -> dict[str, FileKey]:
-        with self._guard():
-            rows = self.conn.execute("SELECT path, inode, size, mtime_ns FROM sessions").fetchall()
-        return {r[0]: FileKey(r[1], r[2], r[3]) for r in rows}
-
     def key_of(self, rel: str) -> FileKey | None:
         with self._guard():
             row = self.conn.execute(
@@ -445,18 +323,43 @@ class Catalog:
             ).fetchone()
         return FileKey(*row) if row else None
 
-    def records(self, *, include_deleted: bool) -> list[SessionRecord]:
-        where = "problem IS NULL" + ("" if include_deleted else " AND deleted_at IS NULL")
+    def rows(self) -> tuple[list[tuple], dict[str, tuple]]:
+        """Every row, newest session first, and each row's file key by path."""
         with self._guard():
-            rows = self.conn.execute(f"SELECT * FROM sessions WHERE {where} {_ORDER}").fetchall()
-        return [_record(self.home, r) for r in rows]
+            if not self.persistent:
+                rows = self.conn.execute(f"SELECT * FROM sessions {_ORDER}").fetchall()
+                return rows, {r[0]: r[1:4] for r in rows}
+            path = str(self.home / CATALOG_NAME)
+            self.conn.execute("BEGIN")  # one snapshot for the generation and the rows
+            try:
+                # The row count too: a catalog emptied by hand (not by us) is caught.
+                generation = self.conn.execute(
+                    "SELECT n, (SELECT count(*) FROM sessions) FROM generation"
+                ).fetchone()
+                inode = os.stat(path).st_ino
+                cached = _rows_cache.get(path)
+                if cached is not None and cached[:2] == (inode, generation):
+                    return cached[2], cached[3]
+                rows = self.conn.execute(f"SELECT * FROM sessions {_ORDER}").fetchall()
+            finally:
+                self.conn.execute("COMMIT")
+        keys = {r[0]: r[1:4] for r in rows}
+        _rows_cache[path] = (inode, generation, rows, keys)
+        return rows, keys
 
-    def problems(self) -> list[StoreProblem]:
-        with self._guard():
-            rows = self.conn.execute(
-                "SELECT path, problem FROM sessions WHERE problem IS NOT NULL ORDER BY path"
-            ).fetchall()
-        return [StoreProblem(self.home / rel, problem) for rel, problem in rows]
+    def listing(
+        self, rows: list[tuple], *, include_deleted: bool
+    ) -> tuple[list[SessionRecord], list[StoreProblem]]:
+        """The records and the problems of ``rows`` (from :meth:`rows`)."""
+        home = self.home
+        paths = _path_cache(home)
+        records = [
+            _record(home, r, paths)
+            for r in rows
+            if r[17] is None and (include_deleted or r[15] is None)  # problem, deleted_at
+        ]
+        problems = [StoreProblem(home / r[0], r[17]) for r in rows if r[17] is not None]
+        return records, problems
 
     def find(self, query: str) -> list[SessionRecord]:
         """Records whose id starts with ``query`` (not case-sensitive), newest first."""
@@ -500,6 +403,7 @@ class Catalog:
             try:
                 self.conn.executemany("DELETE FROM sessions WHERE path = ?", [(r,) for r in remove])
                 self.conn.executemany(f"INSERT OR REPLACE INTO sessions VALUES ({marks})", put)
+                self.conn.execute("UPDATE generation SET n = n + 1")
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -532,15 +436,19 @@ def _read(home: Path, rel: str) -> tuple[FileKey, dict[str, Any] | None, str | N
         return key, None, str(exc)
 
 
-def refresh(catalog: Catalog) -> Scan:
-    """Bring ``catalog`` up to date with the files (see the module docstring); returns the scan."""
+def refresh(catalog: Catalog) -> tuple[Scan, list[tuple]]:
+    """Bring ``catalog`` up to date with the files (see the module docstring).
+
+    Returns the scan and every row of the catalog as it now is.
+    """
     home = catalog.home
     found = scan(home)
-    known = catalog.keys()
-    changed = [rel for rel, key in found.files.items() if known.get(rel) != key]
-    gone = [rel for rel in known if rel not in found.files]
-    if not changed and not gone:
-        return found
+    rows, known = catalog.rows()
+    files = found.files
+    if files == known:
+        return found, rows  # the usual case: nothing changed since the last look
+    changed = [rel for rel, key in files.items() if known.get(rel) != key]
+    gone = [rel for rel in known if rel not in files]
     parsed = {rel: _read(home, rel) for rel in changed}  # outside the lock: files may be huge
     puts, removes = [], []
     with store_lock(home, shared=True):  # no writer is half-way through a rename or delete
@@ -559,7 +467,7 @@ def refresh(catalog: Catalog) -> Scan:
                 puts.append(row)
             # else: changed again meanwhile; the next listing reads that version
         catalog.apply(removes, puts)
-    return found
+    return found, catalog.rows()[0]
 
 
 def saved_file_of(home: Path, session_id: str) -> Path | None:

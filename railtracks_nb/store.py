@@ -32,21 +32,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from . import logs
-from .catalog import (
-    CATALOG_NAME,
-    RAILTRACKS_DIR,
-    TRASH_DIR,
-    Catalog,
-    CatalogError,
-    refresh,
-    relative,
-    remove_stale_temps,
-)
+from .catalog import CATALOG_NAME, Catalog, CatalogError, refresh
 from .exceptions import (
     AmbiguousSessionError,
     SavedStateError,
@@ -58,6 +50,7 @@ from .persistence import atomic_write_text, railtracks_home, safe_filename, sess
 from .records import SessionList, SessionRecord, StoreProblem, clip, extras_of, fmt_time
 from .safe_read import FileKey, file_key, read_payload_and_key
 from .state import EXTRAS_KEY
+from .store_folder import RAILTRACKS_DIR, TRASH_DIR, relative, remove_stale_temps
 
 logger = logs.get_logger("Store")
 
@@ -76,24 +69,25 @@ def home_folder(home: str | os.PathLike[str] | None) -> Path:
 def _open_catalog(folder: Path) -> Catalog:
     """The folder's catalog, built from the files if it is new (an in-memory one if
     none can be written)."""
-    catalog = Catalog.open_or_memory(folder)
-    if catalog.new:
+    catalog = Catalog.open_or_memory(folder) if folder.is_dir() else Catalog.in_memory(folder)
+    if catalog.new and folder.is_dir():
         _refresh(catalog)
     return catalog
 
 
-def _refresh(catalog: Catalog) -> list[StoreProblem]:
-    """Sync the catalog with the files; falls back to an in-memory rebuild on a catalog error."""
+def _refresh(catalog: Catalog) -> tuple[list[StoreProblem], list[tuple]]:
+    """Sync the catalog with the files (an in-memory rebuild if it fails); returns the
+    problems of files that are not even read and every row."""
     try:
-        found = refresh(catalog)
+        found, rows = refresh(catalog)
     except CatalogError:
         catalog.close()
         fresh = Catalog.in_memory(catalog.home)
         catalog.conn, catalog.persistent = fresh.conn, False
-        found = refresh(catalog)
+        found, rows = refresh(catalog)
     if found.temps:
         remove_stale_temps(found.temps, catalog.home)
-    return found.problems
+    return found.problems, rows
 
 
 def sessions(
@@ -110,18 +104,11 @@ def sessions(
     folder = home_folder(home)
     if not folder.is_dir():  # listing must not create the folder
         return SessionList([], folder)
-    for attempt in (1, 2):
-        catalog = Catalog.open_or_memory(folder)
-        try:
-            with catalog:
-                problems = _refresh(catalog)
-                records = catalog.records(include_deleted=include_deleted)
-                problems += catalog.problems()
-            return SessionList(records, folder, sorted(problems, key=lambda p: str(p.path)))
-        except CatalogError:
-            if attempt == 2:
-                raise SessionStoreError(f"Could not read the catalog of {folder}") from None
-    raise AssertionError("unreachable")
+    with Catalog.open_or_memory(folder) as catalog:
+        unread, rows = _refresh(catalog)
+        records, problems = catalog.listing(rows, include_deleted=include_deleted)
+    problems = sorted(unread + problems, key=lambda p: str(p.path))
+    return SessionList(records, folder, problems)
 
 
 # -- naming one session --------------------------------------------------------------------------
@@ -224,17 +211,21 @@ def _unknown(catalog: Catalog, query: str, want: Want, *, others: bool) -> None:
 
 
 def lookup(ref: SessionRef, want: Want, folder: Path) -> SessionRecord:
-    """The record ``ref`` names in ``folder``. The catalog is trusted first; if it
-    does not know the session, it is refreshed from the files and asked again."""
-    catalog = _open_catalog(folder) if folder.is_dir() else Catalog.in_memory(folder)
-    with catalog:
-        try:
-            return _resolve(catalog, ref, want)
-        except UnknownSessionError:
-            if catalog.new or not folder.is_dir():
-                raise
-            _refresh(catalog)
-            return _resolve(catalog, ref, want)
+    """The record ``ref`` names in ``folder`` (see :func:`_lookup`)."""
+    with _open_catalog(folder) as catalog:
+        return _lookup(catalog, ref, want)
+
+
+def _lookup(catalog: Catalog, ref: SessionRef, want: Want) -> SessionRecord:
+    """The catalog is trusted first; if it does not know the session, it is
+    refreshed from the files and asked again."""
+    try:
+        return _resolve(catalog, ref, want)
+    except UnknownSessionError:
+        if catalog.new or not catalog.home.is_dir():
+            raise
+        _refresh(catalog)
+        return _resolve(catalog, ref, want)
 
 
 def _folder_of(ref: Any) -> Path:
@@ -295,25 +286,34 @@ def _write(path: Path, text: str) -> None:
 
 
 def _note(
-    folder: Path, written: Path, payload: dict[str, Any], removed: Iterable[Path] = ()
-) -> None:
+    catalog: Catalog, written: Path, payload: dict[str, Any], removed: Iterable[Path] = ()
+) -> SessionRecord:
+    """Update the catalog after a change (under the lock); returns the written file's record."""
     try:
-        with Catalog.open_or_memory(folder) as catalog:
-            catalog.note(written, payload, removed=removed)
+        catalog.note(written, payload, removed=removed)
+        rel = relative(catalog.home, written)
+        record = catalog.at(rel) if rel else None
+        if record is not None:
+            return record
     except CatalogError as exc:  # the files are right; the next listing repairs the rows
-        logger.debug("Could not update the catalog of %s: %s", folder, exc)
+        logger.debug("Could not update the catalog of %s: %s", catalog.home, exc)
+    with Catalog.in_memory(catalog.home) as scratch:
+        scratch.note(written, payload)
+        record = scratch.at(relative(catalog.home, written) or "")
+    if record is None:
+        raise SessionStoreError(f"{written} was written but cannot be listed")
+    return record
 
 
-#: Prepares a change from the record and the payload just read; returns what
-#: :func:`_change` then does under the lock.
-Plan = Callable[[], SessionRecord]
+#: Applies a prepared change under the lock and returns the changed session's record.
+Apply = Callable[[Catalog], SessionRecord]
 
 
 def _change(
     folder: Path,
     ref: SessionRef,
     want: Want,
-    prepare: Callable[[SessionRecord, dict[str, Any]], Plan],
+    prepare: Callable[[SessionRecord, dict[str, Any]], Apply],
 ) -> SessionRecord:
     """Read, prepare and write one session's file, optimistically.
 
@@ -321,29 +321,29 @@ def _change(
     is applied under it only if the file is still the version that was read.
     The last attempt reads under the lock, so a busy store cannot starve it.
     """
-    for attempt in range(_ATTEMPTS):
-        last = attempt == _ATTEMPTS - 1
-        record = lookup(ref, want, folder)
-        if last:
+    with _open_catalog(folder) as catalog:
+        for attempt in range(_ATTEMPTS):
+            record = _lookup(catalog, ref, want)
+            if attempt == _ATTEMPTS - 1:
+                with store_lock(folder):
+                    payload, _key = _read_current(catalog, record)
+                    if payload is not None:
+                        return prepare(record, payload)(catalog)
+                continue
+            payload, key = _read_current(catalog, record)
+            if payload is None:
+                continue
+            apply = prepare(record, payload)
             with store_lock(folder):
-                payload, _key = _read_current(folder, record)
-                if payload is not None:
-                    return prepare(record, payload)()
-            continue
-        payload, key = _read_current(folder, record)
-        if payload is None:
-            continue
-        apply = prepare(record, payload)
-        with store_lock(folder):
-            if file_key(record.path) == key:
-                return apply()
+                if file_key(record.path) == key:
+                    return apply(catalog)
     raise SessionStoreError(
         f"Could not change {ref!r}: its file kept changing under another process; try again."
     )
 
 
 def _read_current(
-    folder: Path, record: SessionRecord
+    catalog: Catalog, record: SessionRecord
 ) -> tuple[dict[str, Any] | None, FileKey | None]:
     """The payload of ``record``'s file, or ``(None, None)`` (after a refresh) if the
     file no longer holds that session."""
@@ -354,8 +354,7 @@ def _read_current(
     except SavedStateError:
         if record.path.exists():
             raise
-    with Catalog.open_or_memory(folder) as catalog:
-        _refresh(catalog)
+    _refresh(catalog)
     return None, None
 
 
@@ -376,7 +375,7 @@ def rename_session(
         raise ValueError(f"A session name must be a non-empty str, got {name!r}")
     folder = home_folder(home)
 
-    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Plan:
+    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Apply:
         payload["session_name"] = name
         if record.deleted or record.source == "railtracks":
             target = record.path
@@ -388,7 +387,7 @@ def rename_session(
             target = _fitting_path(name, folder, record.session_id)
         text = _dump(payload)
 
-        def apply() -> SessionRecord:
+        def apply(catalog: Catalog) -> SessionRecord:
             if target != record.path and target.exists() and not _same_file(target, record.path):
                 raise SessionStoreError(
                     f"Cannot rename session {record.session_id} to {name!r}: another saved "
@@ -399,8 +398,7 @@ def rename_session(
             moved = not _same_file(target, record.path)
             if moved:
                 record.path.unlink()
-            _note(folder, target, payload, removed=[record.path] if moved else [])
-            return _record_at(folder, target)
+            return _note(catalog, target, payload, removed=[record.path] if moved else [])
 
         return apply
 
@@ -432,19 +430,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.samefile(b)
     except OSError:
         return False
-
-
-def _record_at(folder: Path, path: Path) -> SessionRecord:
-    with Catalog.open_or_memory(folder) as catalog:
-        rel = relative(folder, path)
-        record = catalog.at(rel) if rel else None
-        if record is None:  # no catalog could be written: read the file itself
-            payload, _key = read_payload_and_key(path)
-            catalog.note(path, payload)
-            record = catalog.at(rel) if rel else None
-    if record is None:
-        raise SessionStoreError(f"{path} was written but cannot be listed")
-    return record
 
 
 def _check_tags(metadata: dict[str, Any]) -> None:
@@ -486,7 +471,7 @@ def tag_session(session: SessionRef, /, **metadata: Any) -> SessionRecord:
     if not metadata:
         return lookup(session, "any", folder)
 
-    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Plan:
+    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Apply:
         extras = extras_of(payload)
         current = extras.get("metadata")
         merged = dict(current) if isinstance(current, dict) else {}
@@ -499,10 +484,9 @@ def tag_session(session: SessionRef, /, **metadata: Any) -> SessionRecord:
         payload[EXTRAS_KEY] = extras
         text = _dump(payload)
 
-        def apply() -> SessionRecord:
+        def apply(catalog: Catalog) -> SessionRecord:
             _write(record.path, text)
-            _note(folder, record.path, payload)
-            return _record_at(folder, record.path)
+            return _note(catalog, record.path, payload)
 
         return apply
 
@@ -519,24 +503,21 @@ def delete_session(
     from. ``sessions(include_deleted=True)`` still lists it;
     :func:`restore_session` brings it back. Returns the record of the deleted file.
     """
-    import time
-
     folder = home_folder(home)
 
-    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Plan:
+    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Apply:
         extras = extras_of(payload)
         extras["deleted_at"] = time.time()
         extras["deleted_from"] = relative(folder, record.path) or record.path.name
         payload[EXTRAS_KEY] = extras
         text = _dump(payload)
 
-        def apply() -> SessionRecord:
+        def apply(catalog: Catalog) -> SessionRecord:
             target = _free_path(folder / TRASH_DIR, safe_filename(record.session_id))
             # Copy first, remove second: a crash in between leaves it listed, never lost.
             _write(target, text)
             record.path.unlink()
-            _note(folder, target, payload, removed=[record.path])
-            return _record_at(folder, target)
+            return _note(catalog, target, payload, removed=[record.path])
 
         return apply
 
@@ -554,7 +535,7 @@ def restore_session(
     """
     folder = home_folder(home)
 
-    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Plan:
+    def prepare(record: SessionRecord, payload: dict[str, Any]) -> Apply:
         extras = extras_of(payload)
         rel = extras.pop("deleted_from", None)
         extras.pop("deleted_at", None)
@@ -564,7 +545,7 @@ def restore_session(
             payload.pop(EXTRAS_KEY, None)
         text = _dump(payload)
 
-        def apply() -> SessionRecord:
+        def apply(catalog: Catalog) -> SessionRecord:
             target = _restore_target(folder, record, rel)
             if target.exists():
                 free = _free_path(target.parent, f"{target.stem}-restored")
@@ -577,8 +558,7 @@ def restore_session(
                 target = free
             _write(target, text)
             record.path.unlink()
-            _note(folder, target, payload, removed=[record.path])
-            return _record_at(folder, target)
+            return _note(catalog, target, payload, removed=[record.path])
 
         return apply
 

@@ -216,7 +216,7 @@ def test_tag_values_too_deep_or_too_large_raise_type_error_naming_the_key(rt_hom
     for _ in range(sys.getrecursionlimit() + 100):
         deep = [deep]
     before = good.saved_path.read_bytes()
-    with pytest.raises(TypeError, match="deep_tag.*nested too deeply"):
+    with pytest.raises(TypeError, match=r"deep_tag.*nested too deeply"):
         rt.tag_session(good.identifier, deep_tag=deep)
     with pytest.raises(TypeError, match="big_tag"):
         rt.tag_session(good.identifier, big_tag=10**5000)
