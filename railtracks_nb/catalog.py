@@ -170,7 +170,6 @@ def row_for(
     )
 
 
-_RECORD_FIELDS = tuple(f for f in SessionRecord.__dataclass_fields__)
 # Path objects are immutable: a process listing a store again reuses them (building
 # 10,000 Paths costs more than the rest of a listing).
 _paths: dict[str, dict[str, Path]] = {}
@@ -187,25 +186,32 @@ def _record(home: Path, row: tuple, paths: dict[str, Path] | None = None) -> Ses
     builds thousands; the row's values are already checked)."""
     paths = _path_cache(home) if paths is None else paths
     (rel, _i, _s, _m, sid, _k, name, flow, status, start, end, nodes, runs, meta, parent) = row[:15]
-    deleted_at, source = row[15], row[16]
-    record = object.__new__(SessionRecord)
-    record.__dict__.update(
-        session_id=sid,
-        name=name,
-        start_time=start,
-        end_time=end,
-        status=status,
-        node_count=nodes,
-        metadata={} if meta == "{}" else json.loads(meta),
-        parent_id=parent,
-        deleted=deleted_at is not None,
-        path=paths.get(rel) or paths.setdefault(rel, home / rel),
-        source=source,
-        flow_name=flow,
-        run_count=runs,
-        deleted_at=deleted_at,
+    deleted_at = row[15]
+    record = _new(SessionRecord)
+    _set(
+        record,
+        "__dict__",
+        {
+            "session_id": sid,
+            "name": name,
+            "start_time": start,
+            "end_time": end,
+            "status": status,
+            "node_count": nodes,
+            "metadata": {} if meta == "{}" else json.loads(meta),
+            "parent_id": parent,
+            "deleted": deleted_at is not None,
+            "path": paths.get(rel) or paths.setdefault(rel, home / rel),
+            "source": row[16],
+            "flow_name": flow,
+            "run_count": runs,
+            "deleted_at": deleted_at,
+        },
     )
     return record
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 # -- the database ------------------------------------------------------------------------------
