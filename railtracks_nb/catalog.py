@@ -476,18 +476,20 @@ def refresh(catalog: Catalog) -> tuple[Scan, list[tuple]]:
     return found, catalog.rows()[0]
 
 
-def saved_file_of(home: Path, session_id: str) -> Path | None:
-    """The live file of ours holding ``session_id`` (moved by a rename), if the catalog knows it.
+def previous_save(home: Path, session_id: str, path: Path) -> tuple[Path, SessionRecord | None]:
+    """Where a session about to be saved as ``path`` goes, and the catalog's record of that
+    file if it is current (so the saving session keeps its tags without parsing it).
 
-    Called by a saving session under the store lock; never builds a catalog
-    (that would parse every file under the lock): without one, ``None``.
+    A session is one file: if the catalog knows one live file of ours holding
+    ``session_id`` (it was renamed), that file. Called under the store lock;
+    never builds a catalog (that would parse every file under the lock).
     """
     try:
         catalog = Catalog.open(home, create=False)
     except Exception:  # the catalog is only a help here
-        return None
+        return path, None
     if catalog is None:
-        return None
+        return path, None
     with catalog:
         try:
             hits = [
@@ -495,26 +497,22 @@ def saved_file_of(home: Path, session_id: str) -> Path | None:
                 for r in catalog.find(session_id)
                 if r.session_id == session_id and not r.deleted and r.source == "ours"
             ]
+            target = hits[0].path if len(hits) == 1 else path
+            rel = relative(home, target)
+            record = catalog.at(rel) if rel else None
+            known = catalog.key_of(rel) if rel else None
         except CatalogError:
-            return None
-        if len(hits) != 1:
-            return None
-        path = hits[0].path
-        try:
-            known = catalog.key_of(hits[0].path.relative_to(home).as_posix())
-        except CatalogError:
-            return None
-    now = file_key(path)
-    if now is None:
-        return None
-    if now != known:  # changed behind the catalog's back: is it still this session?
-        try:
-            payload, _ = read_payload_and_key(path)
-        except SavedStateError:
-            return None
-        if payload.get("session_id") != session_id:
-            return None
-    return path
+            return path, None
+    now = file_key(target)
+    if now is not None and now == known:
+        return target, record
+    if target == path or now is None:
+        return path, None
+    try:  # the renamed file changed behind the catalog's back: is it still this session?
+        payload, _ = read_payload_and_key(target)
+    except SavedStateError:
+        return path, None
+    return (target if payload.get("session_id") == session_id else path), None
 
 
 def note_saved(home: Path, path: Path, payload: dict[str, Any]) -> None:

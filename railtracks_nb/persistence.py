@@ -104,7 +104,7 @@ def _display_path(path: Path) -> str:
 
 def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -> Path:
     """Save ``payload`` as ``<home>/<name>.json``, warning if it overwrites a file."""
-    from .catalog import note_saved, saved_file_of
+    from .catalog import note_saved, previous_save
 
     home = home or railtracks_home()
     path = session_path(name, home)
@@ -114,15 +114,31 @@ def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -
         session_id = payload.get("session_id")
         # A session is one file: saved again after rt.rename_session, it goes
         # back to the file it was renamed to, not to a second file of its old name.
-        renamed = saved_file_of(home, session_id) if isinstance(session_id, str) else None
-        if renamed is not None and renamed != path:
-            path = renamed
-        if path.exists():
-            logger.warning("File %s already exists, overwriting...", _display_path(path))
-            payload = _keep_store_metadata(payload, path)
-        atomic_write_text(path, json.dumps(payload, allow_nan=False))
-        note_saved(home, path, payload)
-    return path
+        target, known = (
+            previous_save(home, session_id, path) if isinstance(session_id, str) else (path, None)
+        )
+        if target.exists():
+            logger.warning("File %s already exists, overwriting...", _display_path(target))
+            if known is None:
+                payload = _keep_store_metadata(payload, target)
+            elif known.session_id == session_id and known.source == "ours":
+                payload = _with_store_fields(payload, known.name, known.metadata)
+        atomic_write_text(target, json.dumps(payload, allow_nan=False))
+        note_saved(home, target, payload)
+    return target
+
+
+def _with_store_fields(payload: dict[str, Any], name: Any, metadata: Any) -> dict[str, Any]:
+    """``payload`` with the name and tags the store gave its file (rename, tag)."""
+    extras = payload.get(EXTRAS_KEY)
+    flow_name = extras.get("flow_name") if isinstance(extras, dict) else None
+    own = payload.get("session_name") or flow_name or payload.get("flow_name")
+    payload = dict(payload)
+    if isinstance(name, str) and name != own:  # renamed by rt.rename_session
+        payload["session_name"] = name
+    if isinstance(extras, dict) and isinstance(metadata, dict):
+        payload[EXTRAS_KEY] = {**extras, "metadata": metadata}
+    return payload
 
 
 def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
