@@ -244,6 +244,10 @@ class Catalog:
         """The catalog of ``home``; ``None`` if it does not exist and ``create`` is false,
         or if it cannot be opened (then callers fall back to :meth:`in_memory`)."""
         path = home / CATALOG_NAME
+        for suffix in ("", "-wal", "-shm"):  # SQLite would follow a link out of the store
+            if os.path.islink(f"{path}{suffix}"):
+                logger.warning("%s%s is a symlink: removed, the catalog is rebuilt", path, suffix)
+                _discard(path)
         if not create and not path.exists():
             return None
         for attempt in (1, 2):

@@ -120,7 +120,9 @@ def scan(home: Path) -> Scan:
 def relative(home: Path, path: Path) -> str | None:
     """``path`` relative to ``home`` as the catalog keys it (``None``: not listed by the store)."""
     try:
-        rel = path.resolve().relative_to(home.resolve()).as_posix()
+        # The folder is resolved, not the file: a session file that is a symlink is still
+        # the store's own entry (and a write replaces the link, never its target).
+        rel = (path.parent.resolve() / path.name).relative_to(home.resolve()).as_posix()
     except (ValueError, OSError):
         return None
     parts = rel.split("/")

@@ -233,3 +233,28 @@ def test_a_str_path_names_a_file_like_a_path(rt_home, monkeypatch, tmp_path):
     deleted = rt.delete_session("./good.json")
     assert rt.restore_session(str(deleted.path)).session_id == good.identifier
     assert rt.find_session(good.identifier[:6]).session_id == good.identifier  # ids stay ids
+
+
+def test_a_catalog_that_is_a_symlink_is_never_written_through(rt_home, tmp_path):
+    good = good_session()
+    rt.sessions()
+    outside = tmp_path / "elsewhere.db"
+    outside.write_bytes(b"not yours")
+    catalog = rt_home / ".railtracks-catalog.sqlite3"
+    catalog.unlink()
+    catalog.symlink_to(outside)
+    assert [r.session_id for r in rt.sessions()] == [good.identifier]
+    assert rt.tag_session(good.identifier, a=1).metadata == {"a": 1}
+    assert outside.read_bytes() == b"not yours"
+    assert not catalog.is_symlink()
+
+
+def test_a_session_file_that_is_a_symlink_is_replaced_not_followed(rt_home, tmp_path):
+    good = good_session()
+    outside = tmp_path / "target.json"
+    shutil.move(good.saved_path, outside)
+    good.saved_path.symlink_to(outside)
+    before = outside.read_bytes()
+    assert rt.tag_session(good.saved_path, a=1).metadata == {"a": 1}
+    assert outside.read_bytes() == before  # the link was replaced by a file in the store
+    assert not good.saved_path.is_symlink()
