@@ -142,7 +142,7 @@ class SessionList(list):
         if not self.problems:
             return []
         lines = [f"{len(self.problems)} file(s) skipped (not readable saved sessions):"]
-        lines += [f"  {_clip(p.reason, 200)}" for p in self.problems[:10]]
+        lines += [f"  {clip(p.reason, 200)}" for p in self.problems[:10]]
         if len(self.problems) > 10:
             lines.append(f"  ... and {len(self.problems) - 10} more (see .problems)")
         return lines
@@ -151,7 +151,7 @@ class SessionList(list):
         if not self:
             lines = [f"No saved sessions in {self.home}" if self.home else "No saved sessions"]
             return "\n".join(lines + self._problem_lines())
-        rows = [[_clip(c, 40) for c in row] for row in self._rows()]
+        rows = [[clip(c, 40) for c in row] for row in self._rows()]
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(self._HEADERS)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(self._HEADERS, widths, strict=True)).rstrip()]
         lines.append("  ".join("-" * w for w in widths))
@@ -241,7 +241,7 @@ def summarize(payload: Mapping[str, Any], where: str) -> dict[str, Any]:
     start_time = _finite(start)
     if start_time is None:
         raise SavedStateError(
-            f"{where} is not a saved session: start_time {_clip(repr(start), 40)} "
+            f"{where} is not a saved session: start_time {clip(repr(start), 40)} "
             "is not a finite number"
         )
     if not isinstance(runs, list):
@@ -295,10 +295,6 @@ def _fmt_metadata(metadata: Mapping[str, Any]) -> str:
         return "(unprintable)"
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def clip(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters, with an ellipsis if it was longer."""
-    return _clip(text, width)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -17,7 +17,7 @@ from . import logs
 from .exceptions import ConfigError, RemixError
 from .persistence import load, session_path
 from .records import SessionRecord
-from .store import home_folder, lookup
+from .store_lookup import home_folder, lookup
 
 if TYPE_CHECKING:
     from .flow import Flow
