@@ -63,7 +63,7 @@ _LAZY: dict[str, str] = {
     "tag_session": "railtracks_nb.store",
     "delete_session": "railtracks_nb.store",
     "restore_session": "railtracks_nb.store",
-    "remix": "railtracks_nb.store",
+    "remix": "railtracks_nb.remixing",
     "find_session": "railtracks_nb.store",
     "SessionRecord": "railtracks_nb.store",
     "SessionList": "railtracks_nb.store",

@@ -81,6 +81,41 @@ def store_lock(home: Path, *, shared: bool = False) -> Iterator[None]:
         _release(fd)
 
 
+@contextmanager
+def try_store_lock(home: Path) -> Iterator[bool]:
+    """Take the exclusive lock of ``home`` only if it is free right now; yields whether it was.
+
+    Never waits: for chores (removing leftovers of killed saves) that must not
+    slow anyone down. Yields ``False`` where ``flock`` cannot be had, since the
+    chore could then not know that no other process is saving.
+    """
+    key = str(Path(home).resolve())
+    entry = _table().get(key)
+    if entry is not None:  # held by this thread already
+        yield bool(entry[2])
+        return
+    if fcntl is None:
+        yield False
+        return
+    try:
+        fd = os.open(os.path.join(key, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        yield False
+        return
+    _table()[key] = [fd, 1, True]
+    try:
+        yield True
+    finally:
+        del _table()[key]
+        _release(fd)
+
+
 def _acquire(folder: str, shared: bool) -> int:
     """Take the flock; ``-1`` when it cannot be had (then the per-process lock is held)."""
     if fcntl is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import logs
 from .exceptions import SavedStateError
 from .locking import store_lock
+from .safe_read import read_payload
 from .state import (
     EXTRAS_KEY,
     ExecutionInfo,
@@ -103,28 +104,56 @@ def _display_path(path: Path) -> str:
 
 def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -> Path:
     """Save ``payload`` as ``<home>/<name>.json``, warning if it overwrites a file."""
+    from .catalog import note_saved, previous_save
+
     home = home or railtracks_home()
     path = session_path(name, home)
     # The check and the write are one step for other processes (and the store's
     # tag/rename/delete), so none of them can slip in between and be lost.
     with store_lock(home):
-        if path.exists():
-            logger.warning("File %s already exists, overwriting...", _display_path(path))
-            payload = _keep_store_metadata(payload, path)
-        atomic_write_text(path, json.dumps(payload, allow_nan=False))
-    return path
+        session_id = payload.get("session_id")
+        # A session is one file: saved again after rt.rename_session, it goes
+        # back to the file it was renamed to, not to a second file of its old name.
+        target, known = (
+            previous_save(home, session_id, path) if isinstance(session_id, str) else (path, None)
+        )
+        if target.exists():
+            logger.warning("File %s already exists, overwriting...", _display_path(target))
+            if known is None:
+                payload = _keep_store_metadata(payload, target)
+            elif known.session_id == session_id and known.source == "ours":
+                payload = _with_store_fields(payload, known.name, known.metadata)
+        atomic_write_text(target, json.dumps(payload, allow_nan=False))
+        note_saved(home, target, payload)
+    return target
+
+
+def _with_store_fields(payload: dict[str, Any], name: Any, metadata: Any) -> dict[str, Any]:
+    """``payload`` with the name and tags the store gave its file (rename, tag)."""
+    extras = payload.get(EXTRAS_KEY)
+    flow_name = extras.get("flow_name") if isinstance(extras, dict) else None
+    own = payload.get("session_name") or flow_name or payload.get("flow_name")
+    payload = dict(payload)
+    if isinstance(name, str) and name != own:  # renamed by rt.rename_session
+        payload["session_name"] = name
+    if isinstance(extras, dict) and isinstance(metadata, dict):
+        payload[EXTRAS_KEY] = {**extras, "metadata": metadata}
+    return payload
 
 
 def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
     """A session saved again (closed, reopened, closed) keeps the tags that
-    ``rt.tag_session`` put in its file meanwhile: the file is their record."""
+    ``rt.tag_session`` put in its file meanwhile, and the name ``rt.rename_session``
+    gave it: the file is their record."""
     try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        old = read_payload(path)
+    except SavedStateError:
         return payload
-    if not isinstance(old, dict) or old.get("session_id") != payload.get("session_id"):
+    if old.get("session_id") != payload.get("session_id"):
         return payload
     old_extras, new_extras = old.get(EXTRAS_KEY), payload.get(EXTRAS_KEY)
+    if isinstance(old.get("session_name"), str):
+        payload = {**payload, "session_name": old["session_name"]}
     if not isinstance(old_extras, dict) or not isinstance(new_extras, dict):
         return payload
     if "metadata" in old_extras:
@@ -308,34 +337,6 @@ class SavedSession(SessionView):
         )
 
 
-def read_payload(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON object in ``path``, or a :class:`SavedStateError` naming the file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SavedStateError(f"No saved session at {p}: the file does not exist") from None
-    except IsADirectoryError:
-        raise SavedStateError(f"{p} is a folder, not a saved session file") from None
-    except UnicodeDecodeError as exc:
-        raise SavedStateError(
-            f"{p} is not a saved session: not UTF-8 text ({exc.reason})"
-        ) from None
-    except OSError as exc:
-        raise SavedStateError(f"Could not read {p}: {exc.strerror or exc}") from None
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SavedStateError(
-            f"{p} is corrupt: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    if not isinstance(payload, dict):
-        raise SavedStateError(
-            f"{p} is not a saved session: expected a JSON object, found {type(payload).__name__}"
-        )
-    return payload
-
-
 def load(path: str | os.PathLike[str]) -> SavedSession:
     """Read a saved session (written by railtracks_nb or by Railtracks itself).
 
@@ -344,7 +345,10 @@ def load(path: str | os.PathLike[str]) -> SavedSession:
     """
     p = Path(path)
     payload = read_payload(p)
-    info = info_from_payload(payload, source=str(p))
+    try:
+        info = info_from_payload(payload, source=str(p))
+    except RecursionError:  # a parent chain thousands of snapshots long
+        raise SavedStateError(f"{p} is not a saved session: it is nested too deeply") from None
     return SavedSession(p, payload, info)
 
 

@@ -358,8 +358,10 @@ class _LiveFeed:
             "seq": self.seq,
             # The session records its end just after it turns IDLE, which is when
             # this is called: that change's time stands for it until then.
-            "meta": {"session_name": info.session_name,
-                     "end_time": info.end_time or self._closed_at},
+            "meta": {
+                "session_name": info.session_name,
+                "end_time": info.end_time or self._closed_at,
+            },
             "runs": [info.run_header(r) for r in info.runs],
             "extras": _session_extras(self.session),
         }

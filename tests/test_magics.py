@@ -76,7 +76,7 @@ def test_split_options_keeps_literals_whole() -> None:
 
 def test_parse_options_values_and_defaults() -> None:
     kwargs, magic = parse_options(
-        'timeout=30 name=demo save_state=False end_on_error=True logging_setting=quiet '
+        "timeout=30 name=demo save_state=False end_on_error=True logging_setting=quiet "
         'context={"user": "x"} dashboard=off var=run1 log_file=/tmp/x-1.log'
     )
     assert kwargs == {

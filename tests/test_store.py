@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
+from railtracks_nb.catalog import CATALOG_NAME
 from railtracks_nb.exceptions import (
     AmbiguousSessionError,
     ConfigError,
@@ -24,7 +25,8 @@ from railtracks_nb.exceptions import (
 )
 from railtracks_nb.persistence import save_payload
 from railtracks_nb.registry import find_node_type
-from railtracks_nb.store import SessionList, SessionRecord, remix_name
+from railtracks_nb.remixing import remix_name
+from railtracks_nb.store import SessionList, SessionRecord
 
 REPO = Path(__file__).resolve().parents[1]
 _SAMPLE_NAME = "railtracks_saved_session_sample.json"
@@ -581,8 +583,9 @@ _WORKER = textwrap.dedent(
     for i in range(count):
         rt.Flow(f"{tag}-{i}", work, logging_setting="NONE").invoke(i)
         rt.tag_session(shared_id, **{f"{tag}_{i}": i})
-        # Both processes also keep overwriting one common name.
+        # Both processes also keep overwriting one common name, and list the store.
         rt.Flow("common", work, logging_setting="NONE").invoke(i)
+        assert len(rt.sessions()) >= i + 2
     print("done", tag)
     """
 )
@@ -611,7 +614,11 @@ def test_two_processes_saving_and_tagging_at_once_lose_nothing(rt_home, tmp_path
         assert proc.returncode == 0, err
         assert out.startswith("done"), (out, err)
 
-    files = sorted(p for p in rt_home.rglob("*") if p.is_file() and p.name != ".railtracks.lock")
+    files = sorted(
+        p
+        for p in rt_home.rglob("*")
+        if p.is_file() and p.name != ".railtracks.lock" and not p.name.startswith(CATALOG_NAME)
+    )
     leftovers = [p.name for p in files if p.suffix != ".json"]
     assert leftovers == []  # no temporary files left behind
     for path in files:
@@ -622,6 +629,9 @@ def test_two_processes_saving_and_tagging_at_once_lose_nothing(rt_home, tmp_path
     assert len(listed) == len(expected)
     tags = next(r for r in listed if r.session_id == shared.identifier).metadata
     assert tags == {f"{t}_{i}": i for t in "pq" for i in range(count)}  # no lost update
+    # The catalog the two processes kept says what the files say.
+    (rt_home / CATALOG_NAME).unlink()
+    assert rt.sessions() == listed
 
 
 # -- the lock ------------------------------------------------------------------------------------
