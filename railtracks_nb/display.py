@@ -611,7 +611,8 @@ def static_html(payload: dict[str, Any]) -> str:
     else:
         out.append(f'<div style="color:{_MUTED};font-style:italic">No nodes yet.</div>')
     legend = " ".join(
-        f'<span><span style="color:{OUTCOME_COLOURS[outcome]}">■</span> {outcome}</span>'
+        f'<span><span style="display:inline-block;width:9px;height:9px;border-radius:2px;'
+        f'background:{OUTCOME_COLOURS[outcome]}"></span> {outcome}</span>'
         for outcome in ("completed", "failed", "open", "cancelled")
     )
     out.append(f'<div style="font-size:11px;margin-top:2px">{legend}</div>')
