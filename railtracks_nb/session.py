@@ -566,6 +566,8 @@ class Session(SessionView):
             if run_id in self._timed_out:  # finished after its run timed out: not an answer
                 raise self._timed_out[run_id]
         except BaseException as error:
+            if isinstance(error, GeneratorExit):  # an abandoned node closed by the GC
+                raise
             latency = perf_counter() - start
             publish(
                 RequestFailure(
@@ -604,7 +606,10 @@ class Session(SessionView):
             )
             return result
         finally:
-            frame_var.reset(token)
+            try:
+                frame_var.reset(token)
+            except ValueError:  # closed from another context (an abandoned node, at GC)
+                pass
             if open_requests is not None:
                 open_requests.pop(request_id, None)
 
