@@ -102,9 +102,9 @@ def test_json_export_of_a_loaded_file_with_nan(tmp_path):
 
 
 def test_unterminated_quote_names_the_option():
-    with pytest.raises(UsageError, match="option 'name'.*unterminated quote"):
+    with pytest.raises(UsageError, match=r"option 'name'.*unterminated quote"):
         parse_options('name="abc')
-    with pytest.raises(UsageError, match="option 'name'.*unterminated quote"):
+    with pytest.raises(UsageError, match=r"option 'name'.*unterminated quote"):
         parse_options("timeout=3 name='abc def")
 
 
