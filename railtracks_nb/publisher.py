@@ -238,7 +238,8 @@ class RTPublisher(Generic[M]):
 
     # -- publishing --------------------------------------------------------------
     def publish(self, message: M) -> None:
-        """Deliver ``message`` to every subscriber, on the session's loop thread."""
+        """Hand ``message`` to every subscriber, from the session's loop thread (inline
+        subscribers are called there and then; the others' queues are fed there)."""
         loop = self._loop
         if loop is not None and self._loop_thread != threading.get_ident() and loop.is_running():
             loop.call_soon_threadsafe(self._deliver, message)
