@@ -328,6 +328,15 @@ class RequestForest(_Forest[RequestTemplate]):
         rid = self._by_sink.get(node_id)
         return self[rid] if rid is not None else None
 
+    def failures(self) -> list[tuple[int, str, BaseException]]:
+        """``(step, request id, exception)`` of every request that failed with an
+        exception, from the raw records (no snapshot built)."""
+        return [
+            (raw[7][0], raw[0], raw[5])
+            for raw in self._raw.values()
+            if raw[6] == "Failed" and isinstance(raw[5], BaseException)
+        ]
+
     def status_of(self, node_id: str) -> Status | None:
         """The status of the request that created ``node_id`` (no snapshot built)."""
         rid = self._by_sink.get(node_id)
@@ -622,13 +631,7 @@ class ExecutionInfo(SessionView):
         with the request that failed first (the innermost), and the others point
         to it. Without this a 200-level chain writes 200 ever longer tracebacks.
         """
-        failed = []
-        for run in self.runs.values():
-            for r in run.request_ids:
-                snap = self.request_forest.get(r)
-                if snap is not None and snap.status == "Failed":
-                    if isinstance(snap.output, BaseException):
-                        failed.append((snap.stamp.step, snap.identifier, snap.output))
+        failed = self.request_forest.failures()
         owners: dict[int, str] = {}
         for _, identifier, error in sorted(failed, key=lambda f: f[0]):
             owners.setdefault(id(error), identifier)
