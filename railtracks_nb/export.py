@@ -161,7 +161,8 @@ def to_mermaid(payload: dict[str, Any]) -> str:
     for status, color in STATUS_COLORS.items():
         text = "#1d1d1d" if status == "Open" else "#ffffff"
         lines.append(f"    classDef {status.lower()} fill:{color},stroke:#333,color:{text}")
-    lines.append("    classDef unknown fill:#cccccc,stroke:#333,color:#1d1d1d")
+    if any(str(rec["status"]) not in STATUS_COLORS for rec in records):
+        lines.append("    classDef unknown fill:#cccccc,stroke:#333,color:#1d1d1d")
     return "\n".join(lines) + "\n"
 
 
