@@ -165,7 +165,9 @@ class Session(SessionView):
         self._logging = False
         self._interrupted = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timed_out: dict[str, GlobalTimeOutError] = {}  # runs whose late results are dropped
+        # Runs that ended (timed out or interrupted) while nodes still ran: what those
+        # nodes return later is recorded as this error, never as a result or answer.
+        self._ended_runs: dict[str, BaseException] = {}
         self._stubborn: dict[str, list[str]] = {}  # run id -> nodes that ignored cancellation
         self._abandoned: set[asyncio.Task[Any]] = set()
         self._implicit = False  # opened by a request rather than by `with`
@@ -427,13 +429,16 @@ class Session(SessionView):
                 )
             except asyncio.CancelledError:
                 self._interrupted = True
+                self._ended_runs[run.run_id] = asyncio.CancelledError(
+                    f"run {name!r} was interrupted: this result came too late"
+                )
                 await self._stop(task, run.run_id, "the interrupt")
                 raise
             if not done:
                 running = self._running_names(run.run_id)
                 error = GlobalTimeOutError(timeout, running)
                 self._fatal[run.run_id] = error
-                self._timed_out[run.run_id] = error  # whatever finishes now is not an answer
+                self._ended_runs[run.run_id] = error  # whatever finishes now is not an answer
                 await self._stop(task, run.run_id, f"the {timeout:g} s timeout")
                 self._publish(
                     FatalFailure(
@@ -484,7 +489,7 @@ class Session(SessionView):
         waits for it forever, and what it returns later is dropped.
         """
         if await _cancel_within(task, CANCEL_GRACE):
-            self._timed_out.pop(run_id, None)
+            self._ended_runs.pop(run_id, None)
             return
         names = self._running_names(run_id) or [self._info.runs[run_id].name]
         self._stubborn[run_id] = names
@@ -501,7 +506,7 @@ class Session(SessionView):
         def finished(done: asyncio.Task[Any]) -> None:
             self._abandoned.discard(done)
             self._stubborn.pop(run_id, None)
-            self._timed_out.pop(run_id, None)
+            self._ended_runs.pop(run_id, None)
             if not done.cancelled():
                 done.exception()  # retrieved: it has no caller any more
 
@@ -563,8 +568,8 @@ class Session(SessionView):
         start = perf_counter()
         try:
             result = await self.coordinator.execute(work, name)
-            if run_id in self._timed_out:  # finished after its run timed out: not an answer
-                raise self._timed_out[run_id]
+            if run_id in self._ended_runs:  # finished after its run ended: not an answer
+                raise self._ended_runs[run_id]
         except BaseException as error:
             if isinstance(error, GeneratorExit):  # an abandoned node closed by the GC
                 raise
@@ -581,7 +586,7 @@ class Session(SessionView):
                     latency,
                 )
             )
-            if not isinstance(error, asyncio.CancelledError) and error is not self._timed_out.get(
+            if not isinstance(error, asyncio.CancelledError) and error is not self._ended_runs.get(
                 run_id
             ):
                 logger.warning(

@@ -81,6 +81,23 @@ def test_a_result_after_the_timeout_is_not_the_answer():
     assert not s.stubborn_nodes  # it did stop, late
 
 
+@pytest.mark.timeout(30)
+def test_a_result_after_an_interrupt_is_not_the_answer():
+    async def main():
+        async with rt.Session(save_state=False, logging_setting="NONE") as s:
+            task = asyncio.ensure_future(s.run(late_answer))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        return s
+
+    s = asyncio.run(main())
+    assert s.interrupted and s.info.answer is None
+    (run,) = s.info.runs.values()
+    assert s.info.request_forest[run.root_request_id].status == "Failed"
+
+
 @pytest.mark.timeout(60)
 def test_asyncio_run_does_not_wait_for_a_stubborn_node_at_its_end():
     """The program that timed out ends: nothing waits for the abandoned node."""
