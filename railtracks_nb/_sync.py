@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .scope import current_session
+from .workers import blocking
 
 T = TypeVar("T")
 
@@ -91,7 +92,11 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         session = current_session()
         target = session._loop_elsewhere() if session is not None else None
         if target is not None:
-            return asyncio.run_coroutine_threadsafe(factory(), target).result()
+            future = asyncio.run_coroutine_threadsafe(factory(), target)
+            # This worker waits for its child: another may start meanwhile, so sync
+            # nodes calling sync nodes (fanned out or recursive) never deadlock.
+            with blocking():
+                return future.result()
         return asyncio.run(factory())
     return run_in_loop(loop, factory())
 

@@ -14,7 +14,7 @@ import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from types import CoroutineType
 from typing import Any
 
@@ -29,8 +29,9 @@ from .messages import (
     SessionStateChanged,
 )
 from .nodes import Work
-from .serialization import to_jsonable
+from .serialization import safe_str, to_jsonable
 from .state import ExecutionInfo, Run
+from .workers import WorkerPool
 
 logger = logging.getLogger("RT.Coordinator")
 
@@ -51,18 +52,19 @@ class AsyncioExecutionStrategy:
 
 
 class ThreadPoolExecutionStrategy:
-    """Runs sync work in a thread pool owned by the session, with the caller's context."""
+    """Runs sync work in a :class:`~railtracks_nb.workers.WorkerPool` owned by the
+    session (daemon threads, never joined at exit), with the caller's context."""
 
     name = "threads"
 
     def __init__(self, max_workers: int = 32) -> None:
         self.max_workers = max_workers
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: WorkerPool | None = None
         self._running: dict[Future[Any], str] = {}
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _pool(self) -> WorkerPool:
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="rt-node")
+            self._executor = WorkerPool(self.max_workers, name="rt-node")
         return self._executor
 
     async def execute(self, work: Callable[[], Any], name: str) -> Any:
@@ -88,7 +90,7 @@ class ThreadPoolExecutionStrategy:
         """
         still = [name for job, name in list(self._running.items()) if job.running()]
         if self._executor is not None:
-            self._executor.shutdown(wait=not still, cancel_futures=True)
+            self._executor.shutdown()  # never waits: a stuck node must not hold the caller
             self._executor = None
         return still
 
@@ -179,7 +181,7 @@ class RTState:
                 "node_id": node_id,
                 "node_name": node_name,
                 "type": type(error).__name__,
-                "message": str(error),
+                "message": safe_str(error),
                 "step": stamp.step,
                 "time": stamp.time,
             }
@@ -198,6 +200,8 @@ class RTState:
     def _fatal(self, m: FatalFailure) -> None:
         self.info.runs[m.run_id].add_stamp(m.stamp)
         self._record_error(None, None, m.error, m.stamp)
+        if isinstance(m.error, TimeoutError):  # the run is Failed; this says why
+            self.info.extras.setdefault("timed_out_runs", []).append(m.run_id)
 
     def _state_changed(self, m: SessionStateChanged) -> None:
         extras = self.info.extras

@@ -41,6 +41,21 @@ class GlobalTimeOutError(RTError, TimeoutError):
         return (type(self), (self.timeout, self.running))
 
 
+class SessionSaveError(RTError, RuntimeError):
+    """A session could not be saved when it closed.
+
+    Raised at the end of its ``with`` block (or by the request that closed a
+    session used without ``with``). ``__cause__`` is what went wrong;
+    ``__context__`` the body's own exception, if there was one. The session
+    keeps everything in memory: ``rt.export(session, "elsewhere.json")`` still
+    works. ``path`` is where it was to be written.
+    """
+
+    def __init__(self, message: str, path: object = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class ContextError(RTError, RuntimeError):
     """``rt.context`` or ``rt.broadcast`` was used where no session is active."""
 

@@ -28,7 +28,9 @@ import base64
 import gzip
 import html
 import json
+import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -68,13 +70,63 @@ def _title(payload: dict[str, Any]) -> str:
     )
 
 
+def _number(value: Any) -> float | None:
+    """``value`` if it is a finite number (a loaded file may hold anything), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def _duration(rec: dict[str, Any]) -> str:
     if rec["finished"] is None:
         return "running"
-    seconds = rec["latency"] if rec["latency"] is not None else rec["finished"] - rec["created"]
+    seconds = _number(rec["latency"])
+    if seconds is None:
+        finished, created = _number(rec["finished"]), _number(rec["created"])
+        if finished is None or created is None:
+            return "?"
+        seconds = finished - created
     if seconds < 1:
         return f"{seconds * 1e3:.1f} ms"
     return f"{seconds:.2f} s"
+
+
+# -- making any text safe for a format ------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_PICTURES = {chr(c): chr(0x2400 + c) for c in range(32)}  # U+2400 CONTROL PICTURES
+#: Characters XML 1.0 (so GraphML) cannot hold at all, even escaped.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(text: str) -> str:
+    """Control characters as their Unicode pictures (NUL -> U+2400), lone surrogates
+    as U+FFFD: for formats that show text to people (DOT, Mermaid, page titles)."""
+    text = _CONTROL.sub(lambda m: _PICTURES.get(m.group(), "\u2421"), text)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _xml_text(text: str) -> str:
+    """Characters XML cannot hold written as Python-style escapes (ESC -> ``\\x1b``)."""
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _json_text(text: str) -> str:
+    """JSON text with lone surrogates written as ``\\udXXX`` escapes: the same string to
+    any JSON reader, and encodable as UTF-8 (a raw lone surrogate is not)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _dumps(payload: Any, **options: Any) -> str:
+    """``json.dumps`` that never fails on a loaded file's NaN or odd values."""
+    try:
+        return json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str, **options)
+    except (ValueError, TypeError, RecursionError):
+        from .serialization import to_jsonable
+
+        return json.dumps(
+            to_jsonable(payload), ensure_ascii=False, allow_nan=False, default=str, **options
+        )
 
 
 # -- formats ----------------------------------------------------------------------------
@@ -83,7 +135,7 @@ def _mermaid_text(text: str) -> str:
     # numeric entity code (#60; for "<"): quotes, brackets, "#", ";", "%", HTML.
     safe = " _.,:=+-/'!?@$*^~"
     out = []
-    for ch in text.replace("\r", " ").replace("\n", " "):
+    for ch in _visible(text.replace("\r", " ").replace("\n", " ")):
         plain = ch.isalnum() or ch in safe or (ord(ch) > 127 and ch.isprintable())
         out.append(ch if plain else f"#{ord(ch)};")
     return "".join(out)
@@ -98,19 +150,26 @@ def to_mermaid(payload: dict[str, Any]) -> str:
         "flowchart LR",
     ]
     for rec in records:
-        label = f"{rec['name']} · {rec['type']} · {rec['status']} · {_duration(rec)}"
-        lines.append(f'    {ids[rec["id"]]}["{_mermaid_text(label)}"]:::{rec["status"].lower()}')
+        status = str(rec["status"])
+        label = f"{rec['name']} · {rec['type']} · {status} · {_duration(rec)}"
+        # The class after ":::" is Mermaid syntax, not text: only our own names go there.
+        css = status.lower() if status in STATUS_COLORS else "unknown"
+        lines.append(f'    {ids[rec["id"]]}["{_mermaid_text(label)}"]:::{css}')
     for rec in records:
         if rec["caller"] in ids:
             lines.append(f"    {ids[rec['caller']]} --> {ids[rec['id']]}")
     for status, color in STATUS_COLORS.items():
         text = "#1d1d1d" if status == "Open" else "#ffffff"
         lines.append(f"    classDef {status.lower()} fill:{color},stroke:#333,color:{text}")
+    if any(str(rec["status"]) not in STATUS_COLORS for rec in records):
+        lines.append("    classDef unknown fill:#cccccc,stroke:#333,color:#1d1d1d")
     return "\n".join(lines) + "\n"
 
 
 def _dot_string(text: str) -> str:
-    # A DOT double-quoted string: escape backslash and quote; newlines become "\n".
+    # A DOT double-quoted string: escape backslash and quote; newlines become "\n";
+    # control characters (graphviz rejects a NUL) show as their pictures.
+    text = _visible(str(text)).replace("\t", " ")
     text = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n") + '"'
 
@@ -139,9 +198,11 @@ def to_dot(payload: dict[str, Any]) -> str:
 
 
 def _graphml_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, float)):
         return value
-    return json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, str):
+        return _xml_text(value)
+    return _xml_text(_dumps(value))
 
 
 def to_graphml_graph(payload: dict[str, Any]) -> Any:
@@ -153,6 +214,11 @@ def to_graphml_graph(payload: dict[str, Any]) -> Any:
     from .graph import payload_to_networkx
 
     graph = payload_to_networkx(payload)
+    unsafe = {n: _xml_text(n) for n in graph if isinstance(n, str) and _NOT_XML.search(n)}
+    if unsafe:  # node ids from a loaded file may hold anything
+        import networkx as nx
+
+        graph = nx.relabel_nodes(graph, unsafe)
     for attrs in [
         graph.graph,
         *(a for _, a in graph.nodes(data=True)),
@@ -465,7 +531,7 @@ HTML_COMPRESS_ABOVE = 512 * 1024
 
 
 def _html_data_element(payload: dict[str, Any]) -> str:
-    text = json.dumps(compact_payload(payload), ensure_ascii=False, allow_nan=False, default=str)
+    text = _json_text(_dumps(compact_payload(payload)))
     raw = text.encode("utf-8")
     if len(raw) > HTML_COMPRESS_ABOVE:
         # mtime=0: the same session always exports to the same bytes.
@@ -504,7 +570,7 @@ def to_html(payload: dict[str, Any], *, view: str = "dashboard", height: int = 6
     # The bundle is code, not data: "</script" can only occur in its string literals,
     # where "<\/script" means the same thing.
     script = script.replace("</script", "<\\/script")
-    title = html.escape(f"{_title(payload)} · railtracks_nb")
+    title = html.escape(_visible(f"{_title(payload)} · railtracks_nb"))
     options = json.dumps({"view": view, "height": int(height)})
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -580,7 +646,7 @@ def export(obj: Any, path: str | os.PathLike[str]) -> Path:
         )
     payload = payload_of(obj)
     if suffix == ".json":
-        text = json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=False, default=str)
+        text = _json_text(_dumps(payload, indent=1))
         _atomic_write(target, _write_text(text + "\n"))
     elif suffix == ".graphml":
         import networkx as nx

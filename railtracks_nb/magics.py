@@ -51,10 +51,12 @@ import ast
 import inspect
 import io
 import keyword
+import os
 import re
 import sys
 import tokenize
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from IPython.core.error import UsageError
@@ -158,6 +160,12 @@ def split_options(line: str) -> list[tuple[str, str]]:
     an unterminated quote or bracket, or a ``#`` outside quotes raises
     :class:`UsageError` that quotes the offending text.
     """
+    quote = _unterminated_quote(line)
+    if quote is not None:
+        raise UsageError(
+            f"%%rt_session: {_option_before(line, quote)}malformed value "
+            f"{line[quote:].strip()!r}: unterminated quote."
+        )
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
     except tokenize.TokenError:
@@ -187,8 +195,8 @@ def split_options(line: str) -> list[tuple[str, str]]:
             )
         if tok.type == tokenize.ERRORTOKEN and tok.string.strip() in ("'", '"'):
             raise UsageError(
-                f"%%rt_session: malformed option near {line[tok.start[1] :].strip()!r}: "
-                "unterminated quote."
+                f"%%rt_session: {_option_before(line, tok.start[1])}malformed value "
+                f"{line[tok.start[1] :].strip()!r}: unterminated quote."
             )
         if tok.type == tokenize.ERRORTOKEN and not tok.string.strip():
             continue  # stray whitespace the tokenizer could not place
@@ -215,6 +223,40 @@ def split_options(line: str) -> list[tuple[str, str]]:
             raise UsageError(f"%%rt_session: option {key!r} has no value: write {key}=<value>.")
         pairs.append((key, line[word[2].start[1] : word[-1].end[1]]))
     return pairs
+
+
+def _unterminated_quote(line: str) -> int | None:
+    """Where a quote that is never closed opens in ``line`` (outside other quotes), if any.
+
+    Python's tokenizer reports it differently from one version to the next
+    (an error token, or a ``SyntaxError`` with no position): scan for it here.
+    """
+    opened: int | None = None
+    quote = ""
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if opened is None:
+            if ch in "'\"":
+                triple = line[i : i + 3] == ch * 3
+                opened, quote = i, ch * 3 if triple else ch
+                i += len(quote)
+                continue
+        elif ch == "\\":
+            i += 2
+            continue
+        elif line.startswith(quote, i):
+            opened = None
+            i += len(quote)
+            continue
+        i += 1
+    return opened
+
+
+def _option_before(line: str, position: int) -> str:
+    """``"option 'name': "`` for the ``key=`` that the text at ``position`` belongs to."""
+    match = re.search(r"([A-Za-z_]\w*)=[^\s=]*$", line[:position])
+    return f"option {match.group(1)!r}: " if match else ""
 
 
 def _literal(raw: str) -> tuple[bool, Any]:
@@ -299,7 +341,26 @@ def parse_options(
     name = session_kwargs.get("name")
     if name is not None and not name.strip():
         raise UsageError("%%rt_session: option 'name' must not be empty.")
+    if session_kwargs.get("log_file") is not None:
+        _check_log_file(session_kwargs["log_file"])
     return session_kwargs, magic
+
+
+def _check_log_file(log_file: Any) -> None:
+    """A ``log_file`` the session could not open is an error now, before the cell runs."""
+    path = Path(os.fspath(log_file)).expanduser()
+    folder = path.parent
+    problem = None
+    if path.is_dir():
+        problem = "it is a folder"
+    elif not folder.is_dir():
+        problem = f"the folder {str(folder)!r} does not exist"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "the file is not writable"
+    elif not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"the folder {str(folder)!r} is not writable"
+    if problem:
+        raise UsageError(f"%%rt_session: option 'log_file'={str(log_file)!r}: {problem}.")
 
 
 # -- compiling the body ------------------------------------------------------------
@@ -473,11 +534,7 @@ class _CellRun:
         if isinstance(error, KeyboardInterrupt):
             if not session._interrupted:
                 return error
-            where = f"; its state was saved to {session.saved_path}" if session.saved_path else ""
-            interrupt = KeyboardInterrupt(
-                f"Session {session.name or session.identifier!r} interrupted: its running nodes "
-                f"were cancelled and it was closed{where}."
-            )
+            interrupt = KeyboardInterrupt(_interrupt_message(session))
             interrupt.__suppress_context__ = True
             return interrupt
         if isinstance(error, Exception):
@@ -624,6 +681,22 @@ class RailtracksMagics(Magics):
 def _remove_transform(ipython: Any) -> None:
     transforms = ipython.input_transformers_cleanup
     transforms[:] = [t for t in transforms if not getattr(t, "railtracks_nb", False)]
+
+
+def _interrupt_message(session: Session) -> str:
+    """What the cell says after an interrupt: what was stopped, and what was not."""
+    label = session.name or session.identifier
+    stubborn = session.stubborn_nodes
+    if stubborn:
+        names = ", ".join(repr(n) for n in stubborn)
+        nodes = (
+            f"node(s) {names} ignored the cancellation and are still running in the "
+            "background (their results will be dropped); the session was closed"
+        )
+    else:
+        nodes = "its running nodes were cancelled and it was closed"
+    where = f"; its state was saved to {session.saved_path}" if session.saved_path else ""
+    return f"Session {label!r} interrupted: {nodes}{where}."
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
@@ -21,6 +22,7 @@ NodeKind = Literal["Tool", "Agent", "Other"]
 #: What a node call runs: a coroutine, or a callable for a worker thread.
 Work = Coroutine[Any, Any, Any] | Callable[[], Any]
 F = TypeVar("F", bound=Callable[..., Any])
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 __all__ = ["FunctionNode", "Node", "function_node", "resolve_node_type"]
 
@@ -158,6 +160,11 @@ def _make_node_type(func: Callable[..., Any], name: str | None) -> type[Function
     node_name = name or getattr(func, "__name__", None) or type(func).__name__
     if not isinstance(node_name, str) or not node_name:
         raise NodeCreationError(f"A node name must be a non-empty str, got {node_name!r}.")
+    if _CONTROL.search(node_name):
+        raise NodeCreationError(
+            f"A node name must be printable text, got {node_name!r}: it contains a control "
+            "character (names appear in stamps, logs, saved files and exports)."
+        )
     try:
         signature: inspect.Signature | None = inspect.signature(func)
     except (TypeError, ValueError):  # some builtins have no signature

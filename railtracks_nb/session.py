@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import logs
 from ._sync import run_sync
 from .coordinator import Coordinator, RTState, config_summary
-from .exceptions import GlobalTimeOutError
+from .exceptions import GlobalTimeOutError, SessionSaveError
 from .lifecycle import SessionState, check_transition
 from .messages import (
     Broadcast,
@@ -41,7 +41,7 @@ from .messages import (
 from .nodes import Node, Work, resolve_node_type
 from .publisher import RTPublisher
 from .scope import Frame, current_session, frame_var, session_var
-from .serialization import to_jsonable
+from .serialization import safe_str, to_jsonable
 from .state import ExecutionInfo, Run, SessionView
 
 if TYPE_CHECKING:
@@ -50,6 +50,11 @@ if TYPE_CHECKING:
 logger = logs.get_logger("Session")
 
 _new_id = uuid.uuid4
+
+#: How long a cancelled node (at a timeout or an interrupt) gets to stop, in
+#: seconds. A node that catches ``CancelledError`` and keeps going is left
+#: running after that: the caller gets its error anyway, and a warning names it.
+CANCEL_GRACE = 1.0
 
 
 def _fast_id() -> str:
@@ -160,7 +165,15 @@ class Session(SessionView):
         self._logging = False
         self._interrupted = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Runs that ended (timed out or interrupted) while nodes still ran: what those
+        # nodes return later is recorded as this error, never as a result or answer.
+        self._ended_runs: dict[str, BaseException] = {}
+        self._stubborn: dict[str, list[str]] = {}  # run id -> nodes that ignored cancellation
+        self._abandoned: set[asyncio.Task[Any]] = set()
+        self._implicit = False  # opened by a request rather than by `with`
         self.saved_path = None
+        #: The :class:`SessionSaveError` of the last close, if saving failed.
+        self.save_error: SessionSaveError | None = None
 
     # -- Railtracks-compatible names ---------------------------------------------
     @property
@@ -186,6 +199,11 @@ class Session(SessionView):
         return self.state not in (SessionState.INIT, SessionState.IDLE)
 
     @property
+    def stubborn_nodes(self) -> list[str]:
+        """Nodes that ignored cancellation (at a timeout or an interrupt) and still run."""
+        return list(dict.fromkeys(n for names in self._stubborn.values() for n in names))
+
+    @property
     def interrupted(self) -> bool:
         """Whether a cancellation or ``KeyboardInterrupt`` ended a request or the session."""
         return self._interrupted
@@ -200,7 +218,7 @@ class Session(SessionView):
     def _new_publisher(self) -> RTPublisher:
         """A publisher wired to the session's own subscribers (state, broadcast callback)."""
         publisher: RTPublisher = RTPublisher(f"session {self.identifier}")
-        publisher.subscribe(self.rt_state.handle, "RTState")
+        publisher.subscribe(self.rt_state.handle, "RTState", inline=True)
         callback = self.executor_config.broadcast_callback
         if callback is not None:
             publisher.subscribe(_broadcast_forwarder(callback), "broadcast_callback")
@@ -232,8 +250,13 @@ class Session(SessionView):
         self._info.end_time = None
         logger.debug("Session %s opened", self.name or self.identifier)
 
-    def _close(self, exc: BaseException | None) -> None:
-        """Everything leaving a session does, except flushing async subscribers."""
+    def _close(self, exc: BaseException | None) -> SessionSaveError | None:
+        """Everything leaving a session does, except flushing async subscribers.
+
+        Returns the :class:`SessionSaveError` if the state could not be saved
+        (the caller raises it once the rest of the exit is done).
+        """
+        self._implicit = False
         if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
             self._interrupted = True
         if self.state is SessionState.BUSY:  # left while requests were in flight
@@ -252,20 +275,50 @@ class Session(SessionView):
                 "results are dropped.",
                 ", ".join(repr(n) for n in still_running),
             )
-        if self.executor_config.save_state:
-            self._save()
+        if self.stubborn_nodes:
+            logger.warning(
+                "Node(s) %s ignored cancellation and are still running at session exit; "
+                "their results are dropped.",
+                ", ".join(repr(n) for n in self.stubborn_nodes),
+            )
+        save_error = self._save() if self.executor_config.save_state else None
         if self._logging:
             logs.detach(self, self._log_handler)
             self._log_handler = None
             self._logging = False
+        return save_error
 
-    def _save(self) -> None:
+    def _save(self) -> SessionSaveError | None:
+        """Save the session; on failure, the error to raise (never only a log line)."""
         from .persistence import save_session
 
+        self.save_error = None
         try:
             self.saved_path = save_session(self)
-        except Exception:
-            logger.exception("Could not save the state of session %s", self.name or self.identifier)
+        except Exception as exc:
+            label = self.name or self.identifier
+            error = SessionSaveError(
+                f"Could not save session {label!r}: {type(exc).__name__}: {safe_str(exc)}. "
+                "Its state is still in memory: rt.export(session, path) writes it elsewhere."
+            )
+            error.__cause__ = exc
+            self.save_error = error
+            logger.error("%s", error)
+            return error
+        return None
+
+    @staticmethod
+    def _raise_save_error(error: SessionSaveError | None, exc: BaseException | None) -> None:
+        """Tell the caller a save failed: raise ``error`` chained to the session's own
+        exception ``exc``; an interrupt or cancellation keeps propagating instead,
+        with the save failure added as a note (``session.save_error`` has it too)."""
+        if error is None:
+            return
+        if exc is None or isinstance(exc, Exception):
+            error.__context__ = exc
+            raise error
+        if hasattr(exc, "add_note"):
+            exc.add_note(str(error))
 
     def __enter__(self) -> Session:
         self._open()
@@ -273,8 +326,9 @@ class Session(SessionView):
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        save_error = None
         try:
-            self._close(exc)
+            save_error = self._close(exc)
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
@@ -282,17 +336,20 @@ class Session(SessionView):
         finally:
             self.publisher.shutdown()
             self._reset_scope()
+        self._raise_save_error(save_error, exc)
 
     async def __aenter__(self) -> Session:
         return self.__enter__()
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        save_error = None
         try:
-            self._close(exc)
+            save_error = self._close(exc)
             await asyncio.shield(self.publisher.flush())
         finally:
             self.publisher.shutdown()
             self._reset_scope()
+        self._raise_save_error(save_error, exc)
 
     def _reset_scope(self) -> None:
         token = self._tokens.pop() if self._tokens else None
@@ -342,6 +399,8 @@ class Session(SessionView):
         loop = asyncio.get_running_loop()
         self._loop = loop
         self.publisher.bind_loop(loop)
+        if not self.is_open and not self._tokens:
+            self._implicit = True  # no `with`: the last request to end closes it again
         self._open()
         self._begin_request()
 
@@ -362,6 +421,7 @@ class Session(SessionView):
         self._root_tasks[run.run_id] = task
         timeout = self.executor_config.timeout
         failed = True
+        outcome: BaseException | None = None
         try:
             try:
                 done, _ = await asyncio.wait(
@@ -369,13 +429,17 @@ class Session(SessionView):
                 )
             except asyncio.CancelledError:
                 self._interrupted = True
-                await _cancel_and_wait(task)
+                self._ended_runs[run.run_id] = asyncio.CancelledError(
+                    f"run {name!r} was interrupted: this result came too late"
+                )
+                await self._stop(task, run.run_id, "the interrupt")
                 raise
             if not done:
                 running = self._running_names(run.run_id)
-                await _cancel_and_wait(task)
                 error = GlobalTimeOutError(timeout, running)
                 self._fatal[run.run_id] = error
+                self._ended_runs[run.run_id] = error  # whatever finishes now is not an answer
+                await self._stop(task, run.run_id, f"the {timeout:g} s timeout")
                 self._publish(
                     FatalFailure(
                         self.identifier,
@@ -394,6 +458,9 @@ class Session(SessionView):
             result = task.result()  # raises the node's exception, or CancelledError
             failed = False
             return result
+        except BaseException as error:
+            outcome = error
+            raise
         finally:
             status = "Failed" if failed else "Completed"
             self._publish(
@@ -409,6 +476,42 @@ class Session(SessionView):
             self._root_tasks.pop(run.run_id, None)
             self._fatal.pop(run.run_id, None)
             await self.publisher.flush()
+            if self._implicit and self._in_flight == 0 and not self._tokens:
+                self._raise_save_error(self._close(outcome), outcome)
+
+    async def _stop(self, task: asyncio.Task[Any], run_id: str, why: str) -> None:
+        """Cancel a run's task and give it :data:`CANCEL_GRACE` seconds to unwind.
+
+        A node that swallows ``CancelledError`` is cancelled again (it may only
+        have caught the first one); one still running after the grace period is
+        left behind, named in a warning and in ``stubborn_nodes``. It is taken
+        off the loop's task list so nothing (``asyncio.run`` closing its loop)
+        waits for it forever, and what it returns later is dropped.
+        """
+        if await _cancel_within(task, CANCEL_GRACE):
+            self._ended_runs.pop(run_id, None)
+            return
+        names = self._running_names(run_id) or [self._info.runs[run_id].name]
+        self._stubborn[run_id] = names
+        self._info.extras.setdefault("ignored_cancellation", []).extend(names)
+        self._abandoned.add(task)
+        logger.warning(
+            "Node(s) %s ignored cancellation at %s and are still running %g s later; "
+            "the caller gets its error now, and their results will be dropped.",
+            ", ".join(repr(n) for n in names),
+            why,
+            CANCEL_GRACE,
+        )
+
+        def finished(done: asyncio.Task[Any]) -> None:
+            self._abandoned.discard(done)
+            self._stubborn.pop(run_id, None)
+            self._ended_runs.pop(run_id, None)
+            if not done.cancelled():
+                done.exception()  # retrieved: it has no caller any more
+
+        task.add_done_callback(finished)
+        _detach_from_loop(task)
 
     async def _invoke(
         self,
@@ -465,7 +568,11 @@ class Session(SessionView):
         start = perf_counter()
         try:
             result = await self.coordinator.execute(work, name)
+            if run_id in self._ended_runs:  # finished after its run ended: not an answer
+                raise self._ended_runs[run_id]
         except BaseException as error:
+            if isinstance(error, GeneratorExit):  # an abandoned node closed by the GC
+                raise
             latency = perf_counter() - start
             publish(
                 RequestFailure(
@@ -479,8 +586,12 @@ class Session(SessionView):
                     latency,
                 )
             )
-            if not isinstance(error, asyncio.CancelledError):
-                logger.warning("Node %r failed: %s: %s", name, type(error).__name__, error)
+            if not isinstance(error, asyncio.CancelledError) and error is not self._ended_runs.get(
+                run_id
+            ):
+                logger.warning(
+                    "Node %r failed: %s: %s", name, type(error).__name__, safe_str(error)
+                )
                 if self.executor_config.end_on_error and run_id not in self._fatal:
                     self._end_run_on_error(run_id, error)
             raise
@@ -500,7 +611,10 @@ class Session(SessionView):
             )
             return result
         finally:
-            frame_var.reset(token)
+            try:
+                frame_var.reset(token)
+            except ValueError:  # closed from another context (an abandoned node, at GC)
+                pass
             if open_requests is not None:
                 open_requests.pop(request_id, None)
 
@@ -561,20 +675,44 @@ class Session(SessionView):
         )
 
 
-async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait until it has finished unwinding, even if we are cancelled too."""
-    task.cancel()
+async def _cancel_within(task: asyncio.Task[Any], grace: float) -> bool:
+    """Cancel ``task`` and wait up to ``grace`` seconds for it to finish unwinding,
+    cancelling it again every 50 ms (a node may catch one ``CancelledError``).
+    Returns whether it finished. Being cancelled meanwhile does not cut the wait
+    short; it is re-raised at the end."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
     interrupted = False
     while not task.done():
+        task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
         try:
-            await asyncio.wait({task})
+            await asyncio.wait({task}, timeout=min(remaining, 0.05))
         except asyncio.CancelledError:
             interrupted = True
-            task.cancel()
-    if not task.cancelled():
+    if task.done() and not task.cancelled():
         task.exception()  # retrieved, so asyncio does not log "never retrieved"
     if interrupted:
         raise asyncio.CancelledError
+    return task.done()
+
+
+def _detach_from_loop(task: asyncio.Task[Any]) -> None:
+    """Take a task that ignores cancellation off its loop's task list.
+
+    ``asyncio.run`` (and ``Runner.close``) cancel every task of the loop and
+    wait for all of them, unbounded: one task that never stops would hang the
+    program at the end of its run. The task keeps running while the loop does.
+    """
+    unregister = getattr(asyncio, "_unregister_task", None)
+    if unregister is not None:
+        unregister(task)
+    try:
+        task._log_destroy_pending = False  # type: ignore[attr-defined]  # dropped with its loop
+    except AttributeError:
+        pass
 
 
 def _broadcast_forwarder(callback: Callable[..., Any]) -> Callable[[Any], Any]:

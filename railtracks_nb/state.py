@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
-from .serialization import error_to_json, to_jsonable
+from .serialization import error_to_json, safe_str, to_jsonable
 
 if TYPE_CHECKING:
     import networkx
@@ -328,6 +328,15 @@ class RequestForest(_Forest[RequestTemplate]):
         rid = self._by_sink.get(node_id)
         return self[rid] if rid is not None else None
 
+    def failures(self) -> list[tuple[int, str, BaseException]]:
+        """``(step, request id, exception)`` of every request that failed with an
+        exception, from the raw records (no snapshot built)."""
+        return [
+            (raw[7][0], raw[0], raw[5])
+            for raw in self._raw.values()
+            if raw[6] == "Failed" and isinstance(raw[5], BaseException)
+        ]
+
     def status_of(self, node_id: str) -> Status | None:
         """The status of the request that created ``node_id`` (no snapshot built)."""
         rid = self._by_sink.get(node_id)
@@ -585,13 +594,14 @@ class ExecutionInfo(SessionView):
     def to_payload(self) -> dict[str, Any]:
         """The session as a JSON-compatible dict following the Railtracks schema."""
         runs = []
+        owners = self._error_owners()
         for run in self.runs.values():
             entry = self.run_header(run.run_id)
             entry["nodes"] = [
                 _node_json(self.node_forest[n]) for n in run.node_ids if n in self.node_forest
             ]
             entry["edges"] = [
-                _edge_json(self.request_forest[r])
+                _edge_json(self.request_forest[r], owners)
                 for r in run.request_ids
                 if r in self.request_forest
             ]
@@ -612,6 +622,20 @@ class ExecutionInfo(SessionView):
         if self.extras:
             payload[EXTRAS_KEY] = to_jsonable(self.extras)
         return payload
+
+    def _error_owners(self) -> dict[int, str]:
+        """For each exception some request failed with: the request that stores its traceback.
+
+        An exception that propagates through a call chain is the same object at
+        every level; its traceback (which grows at each level) is written once,
+        with the request that failed first (the innermost), and the others point
+        to it. Without this a 200-level chain writes 200 ever longer tracebacks.
+        """
+        failed = self.request_forest.failures()
+        owners: dict[int, str] = {}
+        for _, identifier, error in sorted(failed, key=lambda f: f[0]):
+            owners.setdefault(id(error), identifier)
+        return owners
 
     def graph_serialization(self) -> str:
         """The session as a JSON string in the Railtracks saved-state format."""
@@ -648,12 +672,33 @@ def _node_json(snap: LinkedNode | None) -> dict[str, Any] | None:
     }
 
 
-def _edge_json(snap: RequestTemplate | None) -> dict[str, Any] | None:
+def _failure_json(error: BaseException, identifier: str, owners: dict[int, str]) -> dict[str, str]:
+    """``error`` as Railtracks stores a failure; its traceback only where ``owners`` says."""
+    owner = owners.get(id(error), identifier)
+    if owner != identifier:
+        return {
+            "type": type(error).__name__,
+            "message": safe_str(error),
+            "traceback": f"(the same exception as request {owner}: its traceback is stored there)",
+        }
+    linked = error.__cause__ or error.__context__
+    if linked is None or id(linked) not in owners:
+        return error_to_json(error)
+    out = error_to_json(error, chain=False)  # its cause's traceback is stored with that request
+    out["traceback"] += (
+        f"(caused by {type(linked).__name__}, stored with request {owners[id(linked)]})\n"
+    )
+    return out
+
+
+def _edge_json(
+    snap: RequestTemplate | None, owners: dict[int, str] | None = None
+) -> dict[str, Any] | None:
     if snap is None:
         return None
     output = snap.output
     if snap.status == "Failed" and isinstance(output, BaseException):
-        output = error_to_json(output)
+        output = _failure_json(output, snap.identifier, owners or {})
     return {
         "identifier": snap.identifier,
         "source": snap.source_id,
@@ -665,5 +710,5 @@ def _edge_json(snap: RequestTemplate | None) -> dict[str, Any] | None:
             "status": snap.status,
             "output": to_jsonable(output),
         },
-        "parent": _edge_json(snap.parent),
+        "parent": _edge_json(snap.parent, owners),
     }

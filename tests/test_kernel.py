@@ -189,6 +189,36 @@ def test_interrupt_cancels_nodes_saves_interrupted_and_recovers(kernel: Kernel) 
     assert _results(outputs)[0]["text/plain"] == "10"
 
 
+def test_interrupt_of_a_node_that_ignores_cancellation_says_what_is_true(
+    kernel: Kernel,
+) -> None:
+    kernel.ok(
+        "deaf_stop = False\n"
+        "@rt.function_node\n"
+        "async def deaf():\n"
+        "    print('started', flush=True)\n"
+        "    while not deaf_stop:\n"
+        "        try:\n"
+        "            await asyncio.sleep(0.05)\n"
+        "        except asyncio.CancelledError:\n"
+        "            pass\n"
+    )
+    try:
+        msg_id = kernel.kc.execute("%%rt_session name=deaf dashboard=off\nawait rt.call(deaf)\n")
+        kernel.interrupt_when(msg_id, "started")
+        reply, _ = kernel.collect(msg_id)
+        assert reply["ename"] == "KeyboardInterrupt"
+        assert "'deaf' ignored the cancellation and are still running" in reply["evalue"]
+        assert "were cancelled" not in reply["evalue"]
+        assert kernel.value("rt_session.stubborn_nodes") == ["deaf"]
+        reply, outputs = kernel.run(
+            "%%rt_session save_state=False dashboard=off\nawait rt.call(double, 5)\n"
+        )
+        assert _results(outputs)[0]["text/plain"] == "10"  # the kernel goes on
+    finally:
+        kernel.ok("deaf_stop = True")
+
+
 def test_interrupt_during_flow_invoke_in_a_plain_cell(kernel: Kernel) -> None:
     kernel.ok("iflow = rt.Flow('interrupted-flow', slow)")
     msg_id = kernel.kc.execute("iflow.invoke(60)")

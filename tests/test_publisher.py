@@ -63,17 +63,25 @@ def test_every_message_kind_is_published_with_its_stamp_in_order():
     assert created.to_json()["kind"] == "RequestCreation"
 
 
-def test_messages_from_worker_threads_arrive_on_the_loop_thread():
-    threads = set()
+def test_messages_from_worker_threads_reach_each_subscriber_in_one_thread_in_order():
+    inline_threads, own_threads, steps = set(), set(), []
+
+    def on_loop(msg):
+        inline_threads.add(threading.get_ident())
 
     def record(msg):
-        threads.add(threading.get_ident())
+        own_threads.add(threading.current_thread().name)
+        steps.append(msg.stamp.step)
 
     with rt.Session(save_state=False) as s:
-        s.publisher.subscribe(record)
+        s.publisher.subscribe(on_loop, inline=True)
+        s.publisher.subscribe(record, "record")
         with pytest.raises(RuntimeError):
             rt.call_sync(tree, 4)
-    assert threads == {threading.get_ident()}
+    # Inline subscribers run on the loop's thread; others in a delivery thread of their own.
+    assert inline_threads == {threading.get_ident()}
+    assert own_threads == {"rt-subscriber-record"}
+    assert steps == sorted(steps) and len(steps) > 20
 
 
 def test_async_subscriber_receives_everything_in_order():
