@@ -88,7 +88,9 @@ _FG = "var(--jp-ui-font-color1, #1f2328)"
 _MUTED = "var(--jp-ui-font-color2, #4f5b66)"
 _BG = "var(--jp-layout-color1, #ffffff)"
 _BORDER = "var(--jp-border-color2, #d5dae0)"
-_ERROR = "var(--jp-error-color1, #b3261e)"
+#: Errors: the page's own text colour beside a bar of the failed colour (no red
+#: reads well on both light and dark backgrounds).
+_ERROR = f"{_FG};border-left:3px solid {OUTCOME_COLOURS['failed']};padding-left:6px"
 _SYMBOL = {"Completed": "✓", "Failed": "✗", "Open": "…", "Cancelled": "⊘"}
 _SEVERITY = {"Failed": 3, "Cancelled": 2, "Open": 1, "Completed": 0}
 

@@ -202,7 +202,11 @@ class _LiveFeed:
             m.FatalFailure: self._fatal_failure,
             m.SessionStateChanged: self._state_changed,
         }
-        self.subscription = session.publisher.subscribe(self, f"railtracks_nb.widgets:{id(widget)}")
+        # Inline: called on the session's loop as each message is published, where
+        # the widget's comm lives; __call__ only appends a row (a few microseconds).
+        self.subscription = session.publisher.subscribe(
+            self, f"railtracks_nb.widgets:{id(widget)}", inline=True
+        )
 
     # The publisher's callback. Each message becomes its row at once: a tuple of
     # plain values, which the garbage collector stops tracking after one look
