@@ -265,7 +265,7 @@ def _node_title(node: _Node) -> str:
 
 
 def _node_box(node: _Node, depth: int) -> _Box:
-    detail = node.status if node.status != "Failed" else "Failed"
+    detail = node.status.lower()  # the outcome's word, as every view says it
     if node.duration is not None:
         detail += f" · {_fmt_seconds(node.duration)}"
     return _Box("node", node.name, node.status, detail, _node_title(node), depth=depth)

@@ -77,6 +77,8 @@ def open_notebook(browser, request):
     yield open_
     for context in contexts:
         context.close()
+    for page in pages:
+        page.server.shutdown_kernels()  # each test starts with fresh kernels
     failed = getattr(request.node, "rep_call", None)
     if failed is None or failed.passed:
         for page in pages:

@@ -128,8 +128,15 @@ class JupyterServer:
             return ""
 
     def url(self, notebook: str) -> str:
-        path = "lab/tree" if self.app == "lab" else "notebooks"
-        return f"{self.base}/{path}/{notebook}?token={self.token}"
+        if self.app == "lab":
+            # `reset`: start from an empty workspace, not the tabs of the previous test.
+            return f"{self.base}/lab/tree/{notebook}?reset&token={self.token}"
+        return f"{self.base}/notebooks/{notebook}?token={self.token}"
+
+    def shutdown_kernels(self) -> None:
+        """End every session (and its kernel) the server has open."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
 
     def api(self, path: str, method: str = "GET") -> Any:
         request = urllib.request.Request(
