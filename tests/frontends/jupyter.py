@@ -340,10 +340,12 @@ class NotebookPage:
         """The output area element of cell ``index``."""
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea")
 
-    def reload(self, timeout: float = 90.0) -> None:
+    def reload(self, timeout: float = 90.0, *, wait_idle: bool = True) -> None:
+        """Reload the page (what is on screen comes back from the saved file)."""
         self.page.reload(wait_until="domcontentloaded")
         self.page.wait_for_function(_NOTEBOOK_JS, timeout=timeout * 1000)
-        self.wait_kernel_idle(timeout)
+        if wait_idle:
+            self.wait_kernel_idle(timeout)
 
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
