@@ -29,9 +29,22 @@ def _store(action: str) -> dict[str, Any]:
     return session._context
 
 
-def get(key: str, default: Any = None) -> Any:
-    """The value of ``key`` in the session's context, or ``default``."""
-    return _store("get").get(key, default)
+def get(key: str, default: Any = _MISSING) -> Any:
+    """The value of ``key`` in the session's context.
+
+    A missing key (never set, or deleted) returns ``default`` when one is given
+    and raises ``KeyError`` naming the key otherwise, as in Railtracks.
+    """
+    store = _store("get")
+    try:
+        return store[key]
+    except KeyError:
+        if default is not _MISSING:
+            return default
+        raise KeyError(
+            f"{key!r} is not in the session context; pass a default, "
+            f"rt.context.get({key!r}, None), to get one instead"
+        ) from None
 
 
 def put(key: str, value: Any) -> None:
