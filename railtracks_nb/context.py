@@ -14,7 +14,7 @@ from typing import Any
 from .exceptions import ContextError
 from .scope import current_session
 
-__all__ = ["delete", "get", "keys", "put", "update"]
+__all__ = ["delete", "escape_braces", "get", "keys", "put", "update"]
 
 _MISSING = object()
 
@@ -105,6 +105,14 @@ def _fill(template: str, values: Mapping[str, Any]) -> str:
         except (ValueError, TypeError):
             out.append(original)
     return "".join(out)
+
+
+def escape_braces(text: str) -> str:
+    """``text`` with every ``{`` and ``}`` doubled, so :func:`prompt` leaves it as written
+    (for untrusted text put into a template)."""
+    if not isinstance(text, str):
+        raise TypeError(f"escape_braces() needs a str, got {type(text).__name__}")
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def prompt(template: str) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._sync import run_sync
 from .call import call
 from .nodes import resolve_node_type
 from .session import Session, _copy_context
+
+if TYPE_CHECKING:
+    from .connection import FlowConnection
 
 
 class Flow:
@@ -96,6 +99,13 @@ class Flow:
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """``ainvoke`` from sync code (scripts, and notebook cells on the kernel's loop)."""
         return run_sync(lambda: self.ainvoke(*args, **kwargs))
+
+    def connect(self) -> FlowConnection:
+        """A :class:`~railtracks_nb.connection.FlowConnection` to invoke this flow through
+        and read its latest session's context afterwards."""
+        from .connection import FlowConnection
+
+        return FlowConnection(self)
 
     def equality_hash(self) -> str:
         """A stable hash of the flow's identity: its name, and nothing else (as in
