@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
@@ -298,3 +299,8 @@ def resolve_node_type(node: Any) -> type[Node]:
     except TypeError:  # not weak-referenceable (some builtins): make it each time
         pass
     return made
+
+
+# Railtracks 1.7 keeps Node in the module ``railtracks.nodes.nodes``, so code written for
+# it says ``rt.nodes.nodes.Node``: that name works here too.
+nodes = sys.modules[__name__]
