@@ -9,6 +9,7 @@ format (``shared/reference/railtracks_state_schema.json``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -67,20 +68,21 @@ class StampManager:
     """
 
     def __init__(self, start: int = 0) -> None:
-        self._next = start
+        self._start = start
+        self._steps = itertools.count(start)
         self._stamps: list[_RawStamp] = []
         self._lifecycle: list[_RawStamp] = []
 
     def create_stamp(self, message: str) -> Stamp:
-        step = self._next
-        self._next = step + 1
-        raw = (step, time.time(), message)
+        raw = (next(self._steps), time.time(), message)
         self._stamps.append(raw)
         return Stamp._make(raw)
 
     def create_lifecycle_stamp(self, message: str) -> Stamp:
         """A stamp for a lifecycle event: no step of its own (see the class docstring)."""
-        raw = (self._next, time.time(), message)
+        # Node stamps are made in step order, so the last one holds the highest step.
+        step = self._stamps[-1][0] + 1 if self._stamps else self._start
+        raw = (step, time.time(), message)
         self._lifecycle.append(raw)
         return Stamp._make(raw)
 
@@ -91,7 +93,6 @@ class StampManager:
     def _adopt(self, stamp: Stamp) -> None:
         """Record a stamp made elsewhere (used when rebuilding a saved session)."""
         self._stamps.append(_raw_stamp(stamp))
-        self._next = max(self._next, stamp[0] + 1)
 
     @property
     def all_stamps(self) -> list[Stamp]:
