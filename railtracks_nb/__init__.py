@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import context, nodes
+from . import context, middleware, nodes
 from .call import broadcast, call, call_batch, call_sync
-from .context import prompt
+from .compat import OutOfScopeError, out_of_scope
+from .context import escape_braces, prompt
 from .exceptions import (
     AmbiguousSessionError,
     ConfigError,
@@ -37,9 +38,12 @@ from .exceptions import (
 from .export import export
 from .flow import Flow
 from .lifecycle import SessionState
+from .logs import enable_logging
+from .middleware import after_node, couple, post_node, wrap_node
 from .nodes import function_node
 from .persistence import SavedSession, load
 from .publisher import RTPublisher
+from .scope import session_id
 from .session import Session, session
 from .state import ExecutionInfo, NodeForest, RequestForest, Stamp, StampManager
 
@@ -68,12 +72,16 @@ _LAZY: dict[str, str] = {
     "find_session": "railtracks_nb.store",
     "SessionRecord": "railtracks_nb.store",
     "SessionList": "railtracks_nb.store",
+    "FlowConnection": "railtracks_nb.connection",
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        error = out_of_scope(name)  # a Railtracks 1.7 LLM/agent/... name: say so
+        if error is not None:
+            raise error
         raise AttributeError(f"module 'railtracks_nb' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -110,6 +118,7 @@ __all__ = [
     "Flow",
     "GlobalTimeOutError",
     "NodeCreationError",
+    "OutOfScopeError",
     "NodeForest",
     "NodeInvocationError",
     "RTError",
@@ -133,9 +142,17 @@ __all__ = [
     "function_node",
     "load",
     "load_ipython_extension",
+    "after_node",
+    "couple",
+    "enable_logging",
+    "escape_braces",
+    "middleware",
     "nodes",
+    "post_node",
     "prompt",
     "session",
+    "session_id",
+    "wrap_node",
     "unload_ipython_extension",
     *_LAZY,
 ]

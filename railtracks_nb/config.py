@@ -40,6 +40,9 @@ class ExecutorConfig(BaseModel):
     run_identifier: str | None = Field(None, description="The session id (random if None).")
     prompt_injection: bool = Field(True, description="Fill {key} in prompts from the context.")
     save_state: bool = Field(True, description="Save .railtracks/<name>.json on exit.")
+    payload_callback: Callable[..., Any] | None = Field(
+        None, description="Called with the session's payload each time it closes."
+    )
 
     @field_validator("logging_setting", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 from .exceptions import ContextError
 from .scope import current_session
 
-__all__ = ["delete", "get", "keys", "put", "update"]
+__all__ = ["delete", "escape_braces", "get", "keys", "put", "update"]
 
 _MISSING = object()
 
@@ -29,9 +29,22 @@ def _store(action: str) -> dict[str, Any]:
     return session._context
 
 
-def get(key: str, default: Any = None) -> Any:
-    """The value of ``key`` in the session's context, or ``default``."""
-    return _store("get").get(key, default)
+def get(key: str, default: Any = _MISSING) -> Any:
+    """The value of ``key`` in the session's context.
+
+    A missing key (never set, or deleted) returns ``default`` when one is given
+    and raises ``KeyError`` naming the key otherwise, as in Railtracks.
+    """
+    store = _store("get")
+    try:
+        return store[key]
+    except KeyError:
+        if default is not _MISSING:
+            return default
+        raise KeyError(
+            f"{key!r} is not in the session context; pass a default, "
+            f"rt.context.get({key!r}, None), to get one instead"
+        ) from None
 
 
 def put(key: str, value: Any) -> None:
@@ -92,6 +105,14 @@ def _fill(template: str, values: Mapping[str, Any]) -> str:
         except (ValueError, TypeError):
             out.append(original)
     return "".join(out)
+
+
+def escape_braces(text: str) -> str:
+    """``text`` with every ``{`` and ``}`` doubled, so :func:`prompt` leaves it as written
+    (for untrusted text put into a template)."""
+    if not isinstance(text, str):
+        raise TypeError(f"escape_braces() needs a str, got {type(text).__name__}")
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def prompt(template: str) -> str:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._sync import run_sync
 from .call import call
 from .nodes import resolve_node_type
 from .session import Session, _copy_context
+
+if TYPE_CHECKING:
+    from .connection import FlowConnection
 
 
 class Flow:
@@ -16,7 +21,7 @@ class Flow:
 
     ``Flow(name, entry_point, *, context=None, timeout=None, end_on_error=None,
     logging_setting=None, log_file=None, broadcast_callback=None,
-    save_state=None, prompt_injection=None)``. Options left as ``None`` come
+    save_state=None, prompt_injection=None, payload_callback=None)``. Options left as ``None`` come
     from ``rt.set_config`` and then from the session defaults. The context is
     copied into every run, so a run that changes its context changes neither
     the flow nor other runs.
@@ -35,6 +40,7 @@ class Flow:
         broadcast_callback: Callable[..., Any] | None = None,
         save_state: bool | None = None,
         prompt_injection: bool | None = None,
+        payload_callback: Callable[[dict[str, Any]], Any] | None = None,
         parent_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
@@ -52,6 +58,7 @@ class Flow:
             "broadcast_callback": broadcast_callback,
             "save_state": save_state,
             "prompt_injection": prompt_injection,
+            "payload_callback": payload_callback,
         }
         from .config import make_config
 
@@ -76,7 +83,8 @@ class Flow:
         return Session(
             self._context,  # Session copies it again: each run gets its own
             name=self.name,
-            _flow_name=self.name,
+            flow_name=self.name,
+            flow_id=self.equality_hash(),
             _parent_id=self.parent_id,
             _metadata=self.metadata,
             **self._options,
@@ -91,6 +99,19 @@ class Flow:
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """``ainvoke`` from sync code (scripts, and notebook cells on the kernel's loop)."""
         return run_sync(lambda: self.ainvoke(*args, **kwargs))
+
+    def connect(self) -> FlowConnection:
+        """A :class:`~railtracks_nb.connection.FlowConnection` to invoke this flow through
+        and read its latest session's context afterwards."""
+        from .connection import FlowConnection
+
+        return FlowConnection(self)
+
+    def equality_hash(self) -> str:
+        """A stable hash of the flow's identity: its name, and nothing else (as in
+        Railtracks 1.7, so the same name gives the same ``flow_id`` there and here)."""
+        content = json.dumps({"name": self.name}, sort_keys=True)
+        return hashlib.sha256(content.encode()).hexdigest()
 
     def update_context(self, context: Mapping[str, Any]) -> Flow:
         """A new Flow with ``context`` merged over this flow's context."""

@@ -9,6 +9,7 @@ session's records.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -118,3 +119,28 @@ def detach(session: Session, handler: logging.Handler | None) -> None:
     if handler is not None:
         root.removeHandler(handler)
         handler.close()
+
+
+def enable_logging(
+    level: str | None = "INFO",
+    log_file: str | os.PathLike[str] | None = None,
+    *,
+    name_style: str = "short",
+) -> None:
+    """``rt.enable_logging()``: the Railtracks 1.7 way to turn logging on.
+
+    Sets the default ``logging_setting`` (and ``log_file``) of every session
+    created afterwards, as ``rt.set_config`` does; a session's own
+    ``logging_setting`` still wins. ``level=None`` reads ``RT_LOG_LEVEL`` (else
+    ``INFO``) and ``log_file=None`` reads ``RT_LOG_FILE``. ``name_style`` is
+    accepted for compatibility: records are always named ``RT.<Part>``.
+    """
+    from .config import set_config
+
+    if name_style not in ("short", "full"):
+        raise ValueError(f"name_style must be 'short' or 'full', got {name_style!r}")
+    if level is None:
+        level = os.environ.get("RT_LOG_LEVEL") or "INFO"
+    if log_file is None:
+        log_file = os.environ.get("RT_LOG_FILE") or None
+    set_config(logging_setting=level, log_file=log_file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sys
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
@@ -30,8 +31,10 @@ __all__ = ["FunctionNode", "Node", "function_node", "resolve_node_type"]
 class Node(ABC):
     """Base class for class-based nodes.
 
-    Arguments given to ``rt.call`` go to ``__init__``; the work happens in
-    ``async def invoke(self)``. A sync ``invoke`` is allowed and runs in a
+    The call's arguments reach the node in one of two ways, chosen from the
+    signatures: ``async def invoke(self, *args, **kwargs)`` with an ``__init__``
+    that takes none (the Railtracks 1.7 form), or ``__init__(self, ...)`` with an
+    ``invoke(self)`` that takes none. A sync ``invoke`` is allowed and runs in a
     worker thread. Override ``name()`` and ``type()`` to describe the node.
     """
 
@@ -46,7 +49,7 @@ class Node(ABC):
         return "Other"
 
     @abstractmethod
-    def invoke(self) -> Any:
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """Do the node's work and return its result (``async def`` recommended)."""
 
     # -- engine hook -------------------------------------------------------------
@@ -58,6 +61,21 @@ class Node(ABC):
         Raises a clear error when the arguments do not fit the node, before
         anything runs or is recorded.
         """
+        signature = _invoke_signature(cls)
+        if signature is not None:
+            try:
+                node = cls()
+            except TypeError as exc:
+                raise NodeCreationError(f"Could not create node {cls.name()!r}: {exc}") from exc
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise NodeInvocationError(
+                    f"Bad arguments for node {cls.name()!r} (invoke{signature}): {exc}"
+                ) from None
+            if _has_sync_invoke(cls):
+                return functools.partial(node.invoke, *args, **kwargs)
+            return node.invoke(*args, **kwargs)
         try:
             node = cls(*args, **kwargs)
         except TypeError as exc:
@@ -68,6 +86,8 @@ class Node(ABC):
 
 
 _sync_invoke: dict[type, bool] = {}
+_invoke_form: dict[type, inspect.Signature | None] = {}
+_UNKNOWN = inspect.Signature()
 
 
 def _has_sync_invoke(cls: type[Node]) -> bool:
@@ -75,6 +95,44 @@ def _has_sync_invoke(cls: type[Node]) -> bool:
     if known is None:
         known = _sync_invoke[cls] = not inspect.iscoroutinefunction(cls.invoke)
     return known
+
+
+def _signature_after_self(func: Any) -> inspect.Signature:
+    """The signature of a method without ``self`` (empty when it cannot be read)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return inspect.Signature()
+    return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+def _requires_arguments(signature: inspect.Signature) -> bool:
+    return any(
+        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in signature.parameters.values()
+    )
+
+
+def _invoke_signature(cls: type[Node]) -> inspect.Signature | None:
+    """The signature of ``invoke`` if ``cls`` takes the call's arguments there (the
+    Railtracks 1.7 form), ``None`` if it takes them in ``__init__``. Decided once
+    per class, from the two signatures."""
+    known = _invoke_form.get(cls, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
+    init = _signature_after_self(cls.__init__) if cls.__init__ is not object.__init__ else None
+    invoke = _signature_after_self(cls.invoke)
+    init_required = init is not None and _requires_arguments(init)
+    if init_required and _requires_arguments(invoke):
+        raise NodeCreationError(
+            f"Node {cls.name()!r} takes arguments both in __init__ and in invoke: take "
+            "the call's arguments in `async def invoke(self, *args, **kwargs)` with an "
+            "__init__ that needs none (as Railtracks 1.7 does), or in __init__ with an "
+            "invoke(self) that takes none."
+        )
+    chosen = invoke if invoke.parameters and not init_required else None
+    _invoke_form[cls] = chosen
+    return chosen
 
 
 class FunctionNode(Node):
@@ -248,3 +306,8 @@ def resolve_node_type(node: Any) -> type[Node]:
     except TypeError:  # not weak-referenceable (some builtins): make it each time
         pass
     return made
+
+
+# Railtracks 1.7 keeps Node in the module ``railtracks.nodes.nodes``, so code written for
+# it says ``rt.nodes.nodes.Node``: that name works here too.
+nodes = sys.modules[__name__]

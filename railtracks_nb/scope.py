@@ -39,3 +39,10 @@ def current_session() -> Session | None:
 def current_frame() -> Frame | None:
     """The node this code runs inside, or ``None`` outside any node."""
     return frame_var.get()
+
+
+def session_id() -> str | None:
+    """The identifier of the session this code runs in, or ``None`` outside any
+    session (``rt.session_id()``, as in Railtracks)."""
+    session = session_var.get()
+    return session.identifier if session is not None else None

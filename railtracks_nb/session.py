@@ -90,9 +90,12 @@ class Session(SessionView):
 
     ``Session(context=None, *, timeout=150.0, end_on_error=False,
     logging_setting="REGULAR", log_file=None, broadcast_callback=None,
-    name=None, run_identifier=None, prompt_injection=True, save_state=True)``,
-    or ``Session(executor_config)``. Options left out (``None``) come from
-    ``rt.set_config`` and then from these defaults.
+    name=None, run_identifier=None, prompt_injection=True, save_state=True,
+    flow_name=None, flow_id=None, payload_callback=None)``, or
+    ``Session(executor_config)``. Options left out (``None``) come from
+    ``rt.set_config`` and then from these defaults. ``payload_callback`` is
+    called once with :meth:`payload` each time the session closes, also when
+    its block raised.
     """
 
     def __init__(
@@ -110,6 +113,9 @@ class Session(SessionView):
         save_state: bool | None = None,
         executor_config: ExecutorConfig | None = None,
         subscriber: Callable[..., Any] | None = None,
+        flow_name: str | None = None,
+        flow_id: str | None = None,
+        payload_callback: Callable[[dict[str, Any]], Any] | None = None,
         _flow_name: str | None = None,
         _parent_id: str | None = None,
         _metadata: Mapping[str, Any] | None = None,
@@ -131,10 +137,15 @@ class Session(SessionView):
             run_identifier=run_identifier,
             prompt_injection=prompt_injection,
             save_state=save_state,
+            payload_callback=payload_callback,
         )
         self._context: dict[str, Any] = _copy_context(context)
         self.name = name
-        self.flow_name = _flow_name
+        for label, value in (("flow_name", flow_name), ("flow_id", flow_id)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"Session {label} must be a str, got {type(value).__name__}")
+        self.flow_name = flow_name if flow_name is not None else _flow_name
+        self.flow_id = flow_id
         self.identifier: str = self.executor_config.run_identifier or str(_new_id())
         self._log_level = logs.LEVELS[self.executor_config.logging_setting]
         self._debug = self._log_level <= logging.DEBUG
@@ -147,7 +158,8 @@ class Session(SessionView):
         self._info.extras.update(
             {
                 "format": 1,
-                "flow_name": _flow_name,
+                "flow_name": self.flow_name,
+                "flow_id": flow_id,
                 "parent_id": _parent_id,
                 "metadata": dict(_metadata or {}),
                 "timeout": self.executor_config.timeout,
@@ -233,7 +245,7 @@ class Session(SessionView):
         self._publish(
             SessionStateChanged(
                 self.identifier,
-                self._info.stamper.create_stamp(f"Session {old.value} -> {new.value}"),
+                self._info.stamper.create_lifecycle_stamp(f"Session {old.value} -> {new.value}"),
                 old.value,
                 new.value,
             )
@@ -282,6 +294,8 @@ class Session(SessionView):
                 ", ".join(repr(n) for n in self.stubborn_nodes),
             )
         save_error = self._save() if self.executor_config.save_state else None
+        if self.executor_config.payload_callback is not None:
+            self._deliver_payload(self.executor_config.payload_callback)
         if self._logging:
             logs.detach(self, self._log_handler)
             self._log_handler = None
@@ -319,6 +333,16 @@ class Session(SessionView):
             raise error
         if hasattr(exc, "add_note"):
             exc.add_note(str(error))
+
+    def _deliver_payload(self, callback: Callable[[dict[str, Any]], Any]) -> None:
+        try:
+            callback(self.payload())
+        except Exception:
+            logger.exception(
+                "payload_callback %r of session %s raised",
+                callback,
+                self.name or self.identifier,
+            )
 
     def __enter__(self) -> Session:
         self._open()
@@ -363,13 +387,17 @@ class Session(SessionView):
 
     # -- running -------------------------------------------------------------------
     async def run(self, node: Any, *args: Any, **kwargs: Any) -> ExecutionInfo:
-        """Run ``node`` as a new top-level request; returns the session's ``ExecutionInfo``."""
+        """Run ``node`` as a new top-level request; returns the ``ExecutionInfo`` of
+        that run (its nodes, requests and stamps; ``answer`` is its result)."""
         token = session_var.set(self)
+        started: list[Run] = []
         try:
-            await self._call_top(node, args, kwargs)
+            await self._call_top(node, args, kwargs, started)
         finally:
             session_var.reset(token)
-        return self.info
+        info = self.info
+        root = started[0].root_node_id if started else None
+        return info.get_info([root]) if root is not None else info
 
     def run_sync(self, node: Any, *args: Any, **kwargs: Any) -> ExecutionInfo:
         """``run`` from sync code, including from inside a running loop (a notebook cell)."""
@@ -392,8 +420,15 @@ class Session(SessionView):
         elif self._in_flight == 0 and self.state is SessionState.BUSY:
             self._set_state(SessionState.READY)
 
-    async def _call_top(self, node: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """A top-level request: a new run, in its own task, bounded by the timeout."""
+    async def _call_top(
+        self,
+        node: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        started: list[Run] | None = None,
+    ) -> Any:
+        """A top-level request: a new run, in its own task, bounded by the timeout.
+        The run is appended to ``started``, if given."""
         node_type = resolve_node_type(node)
         work = node_type.prepare(args, kwargs)
         loop = asyncio.get_running_loop()
@@ -410,12 +445,14 @@ class Session(SessionView):
         self._publish(
             RunStarted(
                 self.identifier,
-                self._info.stamper.create_stamp(f"Run {name} started"),
+                self._info.stamper.create_lifecycle_stamp(f"Run {name} started"),
                 run.run_id,
                 name,
             )
         )
         run = self._info.runs[run.run_id]
+        if started is not None:
+            started.append(run)
         root = Frame(self, run, None, "START")
         task = loop.create_task(self._invoke(root, node_type, work, args, kwargs))
         self._root_tasks[run.run_id] = task
@@ -466,7 +503,7 @@ class Session(SessionView):
             self._publish(
                 RunFinished(
                     self.identifier,
-                    self._info.stamper.create_stamp(f"Run {name} {status.lower()}"),
+                    self._info.stamper.create_lifecycle_stamp(f"Run {name} {status.lower()}"),
                     run.run_id,
                     status,
                 )
@@ -648,7 +685,7 @@ class Session(SessionView):
         return loop if self.publisher._loop_thread != threading.get_ident() else None
 
     def _broadcast(self, message: Any, node_id: str | None) -> None:
-        stamp = self._info.stamper.create_stamp("Broadcast")
+        stamp = self._info.stamper.create_lifecycle_stamp("Broadcast")
         self._publish(Broadcast(self.identifier, stamp, message, node_id))
 
     # -- export ----------------------------------------------------------------------
@@ -666,7 +703,11 @@ class Session(SessionView):
     def to_payload(self) -> dict[str, Any]:
         """The session in the Railtracks saved-state format, with our extras."""
         self.extras()  # brings the live extras up to date before serializing
-        return self._info.to_payload()
+        return {"flow_name": self.flow_name, "flow_id": self.flow_id, **self._info.to_payload()}
+
+    def payload(self) -> dict[str, Any]:
+        """What the saved file holds (the Railtracks 1.7 name of :meth:`to_payload`)."""
+        return self.to_payload()
 
     def __repr__(self) -> str:
         return (

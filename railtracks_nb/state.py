@@ -38,6 +38,8 @@ class Stamp(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "time": self.time, "identifier": self.identifier}
 
+    encode = to_json  # the Railtracks name
+
 
 # How the state is kept. A session of 100,000 nodes keeps 400,000 snapshots and
 # stamps. Kept as objects, every one of them is tracked by the garbage collector,
@@ -54,15 +56,34 @@ def _raw_stamp(stamp: Stamp) -> _RawStamp:
 
 
 class StampManager:
-    """Hands out stamps with strictly increasing steps and remembers them all."""
+    """Hands out stamps with strictly increasing steps and remembers them all.
+
+    Node stamps (a node created, finished or failed) number 0, 1, 2, ... exactly
+    as Railtracks numbers them. Lifecycle stamps (session state changes, runs
+    starting and ending, broadcasts) are kept apart, in their own list, and take
+    no step of their own: their ``step`` is that of the next node stamp, so a
+    lifecycle stamp with step ``k`` happened after node step ``k - 1`` and before
+    node step ``k`` (ties keep the order they were made in). Replay interleaves
+    both by comparing steps.
+    """
 
     def __init__(self, start: int = 0) -> None:
+        self._start = start
         self._steps = itertools.count(start)
         self._stamps: list[_RawStamp] = []
+        self._lifecycle: list[_RawStamp] = []
 
     def create_stamp(self, message: str) -> Stamp:
         raw = (next(self._steps), time.time(), message)
         self._stamps.append(raw)
+        return Stamp._make(raw)
+
+    def create_lifecycle_stamp(self, message: str) -> Stamp:
+        """A stamp for a lifecycle event: no step of its own (see the class docstring)."""
+        # Node stamps are made in step order, so the last one holds the highest step.
+        step = self._stamps[-1][0] + 1 if self._stamps else self._start
+        raw = (step, time.time(), message)
+        self._lifecycle.append(raw)
         return Stamp._make(raw)
 
     def stamp_creator(self):
@@ -75,14 +96,30 @@ class StampManager:
 
     @property
     def all_stamps(self) -> list[Stamp]:
+        """Every node stamp, in step order (what Railtracks' ``all_stamps`` holds)."""
         return [Stamp._make(raw) for raw in sorted(self._stamps)]
 
+    @property
+    def lifecycle_stamps(self) -> list[Stamp]:
+        """The lifecycle stamps, in the order they were made."""
+        return [Stamp._make(raw) for raw in self._lifecycle]
+
+    @property
+    def step_logs(self) -> dict[int, list[str]]:
+        """The messages of the node stamps, by step (the Railtracks API)."""
+        logs: dict[int, list[str]] = {}
+        for step, _, message in sorted(self._stamps):
+            logs.setdefault(step, []).append(message)
+        return logs
+
     def copy(self, keep: Iterable[int] | None = None) -> StampManager:
-        """A copy (only the steps in ``keep``, if given) that goes on numbering after
+        """A copy (only the node steps in ``keep``, if given) that goes on numbering after
         the last step, so stamps made on it never reuse a step."""
         wanted = None if keep is None else set(keep)
         twin = StampManager(max((raw[0] for raw in self._stamps), default=-1) + 1)
         twin._stamps = [r for r in self._stamps if wanted is None or r[0] in wanted]
+        if wanted is None:
+            twin._lifecycle = list(self._lifecycle)
         return twin
 
     def __len__(self) -> int:
@@ -153,6 +190,42 @@ class RequestTemplate(NamedTuple):
             out.append(snap)
             snap = snap.parent
         return out[::-1]
+
+    # -- Railtracks-compatible names ---------------------------------------------
+    @property
+    def input(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """``(args, kwargs)`` of the call."""
+        return self.input_args, self.input_kwargs
+
+    @property
+    def closed(self) -> bool:
+        """Whether the request has finished (completed or failed)."""
+        return self.status != "Open"
+
+    @property
+    def is_insertion(self) -> bool:
+        """Whether this is a run's top-level request (no caller).
+
+        Railtracks 1.7 returns the opposite, against its own docstring.
+        """
+        return self.source_id is None
+
+    def get_all_parents(self) -> list[RequestTemplate]:
+        """This snapshot and every earlier one, newest first."""
+        return self.history()[::-1]
+
+    @property
+    def get_terminal_parent(self) -> RequestTemplate:
+        """The first snapshot of this request (a property, as in Railtracks)."""
+        snap = self
+        while snap.parent is not None:
+            snap = snap.parent
+        return snap
+
+    @property
+    def duration_detail(self) -> float:
+        """Seconds between the request's first snapshot and this one."""
+        return self.stamp.time - self.get_terminal_parent.stamp.time
 
 
 T = TypeVar("T", LinkedNode, RequestTemplate)
@@ -245,6 +318,11 @@ class _Forest(Generic[T]):
     def heap(self) -> dict[str, T]:
         """The identifier → latest snapshot mapping (a new dict)."""
         return {i: self._from_raw(raw) for i, raw in self._raw.items()}
+
+    def full_data(self, at_step: int | None = None) -> list[T]:
+        """Every snapshot of every item (only those up to ``at_step``, if given)."""
+        out = [snap for item in self.values() for snap in item.history()]
+        return out if at_step is None else [x for x in out if x.stamp.step <= at_step]
 
     def copy(self) -> _Forest[T]:
         """A copy that later updates to this forest do not change."""
@@ -345,6 +423,27 @@ class RequestForest(_Forest[RequestTemplate]):
     @property
     def insertion_requests(self) -> list[RequestTemplate]:
         return self.children(None)
+
+    @property
+    def insertion_request(self) -> list[RequestTemplate]:
+        """The top-level requests, in the order they were made (the Railtracks name)."""
+        return self.children(None)
+
+    def get_request_from_child_id(self, child_id: str) -> RequestTemplate:
+        """The request that created node ``child_id`` (``KeyError`` if there is none)."""
+        request = self.by_sink(child_id)
+        if request is None:
+            raise KeyError(f"No request created node {child_id!r}")
+        return request
+
+    @property
+    def answer(self) -> Any:
+        """The output of the top-level request; with several, the list of their outputs
+        (``None`` for one that did not complete), as in Railtracks."""
+        outputs = [r.output if r.status == "Completed" else None for r in self.children(None)]
+        if not outputs:
+            return None
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def copy(self) -> RequestForest:
         twin = super().copy()
@@ -491,14 +590,28 @@ class ExecutionInfo(SessionView):
 
     @property
     def answer(self) -> Any:
-        """The result of the latest run's top-level request (``None`` if it did not complete)."""
-        for run in reversed(list(self.runs.values())):
+        """The result of the top-level request (``None`` if it did not complete); with
+        several runs, the list of every run's result in order, as in Railtracks."""
+        outputs = []
+        for run in self.runs.values():
             if run.root_request_id is None:
                 continue
             req = self.request_forest.get(run.root_request_id)
             if req is not None:
-                return req.output if req.status == "Completed" else None
-        return None
+                outputs.append(req.output if req.status == "Completed" else None)
+        if not outputs:
+            return None
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    @property
+    def insertion_requests(self) -> list[RequestTemplate]:
+        """The top-level request of every run, in order (the Railtracks name)."""
+        return self.request_forest.insertion_request
+
+    @classmethod
+    def default(cls) -> ExecutionInfo:
+        """An empty ``ExecutionInfo`` (the Railtracks name of ``create_new()``)."""
+        return cls.create_new()
 
     @property
     def status(self) -> Status:

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Railtracks 1.7 itself, for the differential tests (about a minute; not needed by the demo).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,compat]'
 if [ -f scripts/ci_widgets.sh ]; then
   # Debian chromium for the browser tests, npm ci, and the committed-bundle check.
   bash scripts/ci_widgets.sh

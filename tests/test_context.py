@@ -12,13 +12,17 @@ import railtracks_nb as rt
 def test_get_put_update_delete_keys():
     with rt.Session(context={"a": 1}, save_state=False):
         assert rt.context.get("a") == 1
-        assert rt.context.get("missing") is None
+        with pytest.raises(KeyError, match="'missing' is not in the session context"):
+            rt.context.get("missing")
         assert rt.context.get("missing", "dflt") == "dflt"
+        assert rt.context.get("missing", None) is None  # an explicit default, even None
         rt.context.put("b", 2)
         rt.context.update({"c": 3, "a": 10})
         assert sorted(rt.context.keys()) == ["a", "b", "c"]
         rt.context.delete("b")
         assert "b" not in rt.context.keys()
+        with pytest.raises(KeyError, match="'b' is not in the session context"):
+            rt.context.get("b")
         with pytest.raises(KeyError, match="'b' is not in the session context"):
             rt.context.delete("b")
         with pytest.raises(TypeError):

@@ -131,8 +131,12 @@ async def test_session_goes_init_ready_busy_ready_idle(rt_home):
         assert isinstance(m.old, str) and isinstance(m.new, str)
         assert m.session_id == s.identifier
         assert f"{m.old} -> {m.new}" in m.stamp.identifier
+    # Lifecycle stamps take no step of their own: each carries the step of the next
+    # node stamp (the one node made steps 0 and 1, so BUSY -> READY carries 2).
     steps = [m.stamp.step for m in seen]
-    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert steps == [0, 0, 2, 2]
+    assert [st.step for st in s.info.all_stamps] == [0, 1]
+    assert s.info.stamper.lifecycle_stamps[0].identifier == "Session INIT -> READY"
 
     extras = _saved_extras(rt_home, "life")
     assert extras["state"] == "IDLE"

@@ -153,7 +153,7 @@ def test_info_is_a_snapshot():
         first = s.info
         rt.call_sync(echo, 2)
     assert len(first.node_forest) == 1 and len(s.info.node_forest) == 2
-    assert first.answer == 1 and s.info.answer == 2
+    assert first.answer == 1 and s.info.answer == [1, 2]  # every run's result, in order
 
 
 def test_reentering_a_closed_session_reopens_it():
@@ -170,3 +170,18 @@ def test_reentering_a_closed_session_reopens_it():
 def test_session_repr_mentions_name_and_state():
     s = rt.Session(name="r", save_state=False)
     assert "name='r'" in repr(s) and "INIT" in repr(s)
+
+
+def test_payload_callback_gets_the_saved_payload_once_and_its_errors_are_logged(caplog):
+    got = []
+    with rt.Session(name="cb", save_state=False, payload_callback=got.append) as s:
+        rt.call_sync(echo, 1)
+    assert len(got) == 1 and got[0] == {**s.payload(), "end_time": got[0]["end_time"]}
+
+    def broken(payload):
+        raise RuntimeError("callback broke")
+
+    with caplog.at_level("ERROR", logger="RT"):
+        with rt.Session(name="cb2", save_state=False, payload_callback=broken):
+            rt.call_sync(echo, 1)
+    assert "payload_callback" in caplog.text and "callback broke" in caplog.text

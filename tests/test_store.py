@@ -57,12 +57,12 @@ def store_leaf(x):
 @rt.function_node
 async def store_entry(x):
     """The entry node of most sessions here: calls a leaf, reads the context."""
-    return {"value": await rt.call(store_leaf, x), "user": rt.context.get("user")}
+    return {"value": await rt.call(store_leaf, x), "user": rt.context.get("user", None)}
 
 
 @rt.function_node
 async def store_other_entry(x):
-    return {"other": x, "user": rt.context.get("user")}
+    return {"other": x, "user": rt.context.get("user", None)}
 
 
 @rt.function_node
