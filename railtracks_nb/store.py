@@ -204,10 +204,10 @@ def rename_session(
             target = record.path
             if record.deleted and record.source == "ours":  # restore it under its new name
                 extras = extras_of(payload)
-                extras["deleted_from"] = _fitting_path(name, folder, record.session_id).name
+                extras["deleted_from"] = session_path(name, folder).name
                 payload[EXTRAS_KEY] = extras
         else:
-            target = _fitting_path(name, folder, record.session_id)
+            target = session_path(name, folder)
         text = _dump(payload)
 
         def apply(catalog: Catalog) -> SessionRecord:
@@ -226,26 +226,6 @@ def rename_session(
         return apply
 
     return _change(folder, session, "any", prepare)
-
-
-def _fitting_path(name: str, folder: Path, session_id: str) -> Path:
-    """``session_path(name)``, cut so that it and its temporary file fit the file system's
-    limit on a file name's bytes (a part of the id keeps two long names apart)."""
-    path = session_path(name, folder)
-    limit = _name_max(folder) - 40  # atomic_write_text's temporary name adds 38 bytes
-    if len(path.name.encode("utf-8")) <= limit:
-        return path
-    suffix = f"-{safe_filename(session_id)[:8]}.json"
-    room = limit - len(suffix.encode("utf-8"))
-    stem = path.stem.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip(". ")
-    return folder / f"{stem or 'session'}{suffix}"
-
-
-def _name_max(folder: Path) -> int:
-    try:
-        return int(os.pathconf(folder if folder.is_dir() else folder.parent, "PC_NAME_MAX"))
-    except (OSError, ValueError, AttributeError):
-        return 255
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -399,7 +379,7 @@ def _restore_target(folder: Path, record: SessionRecord, rel: Any) -> Path:
                 return folder.joinpath(*parts)
     if record.source == "railtracks":
         return folder.joinpath(*RAILTRACKS_DIR, f"{safe_filename(record.session_id)}.json")
-    return _fitting_path(record.name or record.session_id, folder, record.session_id)
+    return session_path(record.name or record.session_id, folder)
 
 
 def _free_path(folder: Path, stem: str) -> Path:
