@@ -21,9 +21,9 @@ import pytest
 import railtracks_nb as rt
 from railtracks_nb import encoding, persistence
 from railtracks_nb import payload as payload_module
-from railtracks_nb.payload import build_payload, payload_pieces
+from railtracks_nb.payload import build_payload, failure_json, payload_pieces
 from railtracks_nb.scope import current_session
-from railtracks_nb.serialization import error_to_json, to_jsonable
+from railtracks_nb.serialization import to_jsonable
 from railtracks_nb.state import EXTRAS_KEY, ExecutionInfo, LinkedNode, RequestTemplate
 
 pytestmark = pytest.mark.timeout(120)
@@ -43,12 +43,15 @@ def _node_reference(snap: LinkedNode | None) -> dict[str, Any] | None:
     }
 
 
-def _edge_reference(snap: RequestTemplate | None) -> dict[str, Any] | None:
+def _edge_reference(
+    snap: RequestTemplate | None, owners: dict[int, str]
+) -> dict[str, Any] | None:
     if snap is None:
         return None
     output = snap.output
     if snap.status == "Failed" and isinstance(output, BaseException):
-        output = error_to_json(output)
+        # One traceback per exception, with the request that failed first.
+        output = failure_json(output, snap.identifier, owners)
     return {
         "identifier": snap.identifier,
         "source": snap.source_id,
@@ -60,11 +63,12 @@ def _edge_reference(snap: RequestTemplate | None) -> dict[str, Any] | None:
             "status": snap.status,
             "output": to_jsonable(output),
         },
-        "parent": _edge_reference(snap.parent),
+        "parent": _edge_reference(snap.parent, owners),
     }
 
 
 def reference_payload(info: ExecutionInfo) -> dict[str, Any]:
+    owners = info._error_owners()
     runs = []
     for run in info.runs.values():
         entry = info.run_header(run.run_id)
@@ -72,7 +76,7 @@ def reference_payload(info: ExecutionInfo) -> dict[str, Any]:
             _node_reference(info.node_forest[n]) for n in run.node_ids if n in info.node_forest
         ]
         entry["edges"] = [
-            _edge_reference(info.request_forest[r])
+            _edge_reference(info.request_forest[r], owners)
             for r in run.request_ids
             if r in info.request_forest
         ]
@@ -119,6 +123,11 @@ async def echo(*args: Any, **kwargs: Any) -> Any:
 @rt.function_node
 async def explode(what: Any) -> Any:
     raise ValueError(f"cannot take {what!r}")
+
+
+@rt.function_node
+async def relay(what: Any) -> Any:
+    return await rt.call(explode, what)  # the same exception fails both requests
 
 
 @rt.function_node
@@ -169,6 +178,10 @@ async def varied() -> str:
             await rt.call(explode, value)
         except ValueError:
             pass
+    try:
+        await rt.call(relay, "through a caller")
+    except ValueError:
+        pass
     await rt.call(sync_square, 3.0)
     return "done"
 
@@ -231,9 +244,10 @@ def test_the_reference_session_has_what_it_should(varied_session):
     text = json.dumps(payload)
     assert '"<cycle: list>"' in text and '"nan"' in text and '"inf"' in text
     assert "<Opaque thing>" in text and "tuple key" in text
+    assert "(the same exception as request" in text  # one traceback for a relayed failure
     edges = [e for run in payload["runs"] for e in run["edges"]]
     failed = [e for e in edges if e["details"]["status"] == "Failed"]
-    assert len(failed) == 4 and all(e["details"]["output"]["type"] == "ValueError" for e in failed)
+    assert len(failed) == 6 and all(e["details"]["output"]["type"] == "ValueError" for e in failed)
     assert any(e["details"]["input_kwargs"] for e in edges)
     nodes = [n for run in payload["runs"] for n in run["nodes"]]
     assert any("model" in n["details"]["internals"] for n in nodes)

@@ -54,7 +54,7 @@ def _no_nan(name: str):
     raise AssertionError(f"{name} is not JSON: the front end's JSON.parse would fail")
 
 
-def apply_events(payload: dict, deltas: list[dict], table: list | None = None) -> dict:
+def apply_events(payload: dict, deltas: list[dict]) -> dict:
     """A Python port of the front end's Store.applyEvents, to check the event format.
 
     Returns ``{run_id: {"nodes": {id: json}, "edges": {id: json}, "steps": {step: stamp},
@@ -68,8 +68,7 @@ def apply_events(payload: dict, deltas: list[dict], table: list | None = None) -
             "edges": {e["identifier"]: e for e in run["edges"]},
             "steps": {s["step"]: s for s in run["steps"]},
         }
-    # The feed's id table: each creation adds its request and node ids (a reset sends it).
-    table = list(table or [])
+    table: list[str] = []  # the feed's id table: each creation adds its request and node ids
 
     def ref(value):
         return table[value] if isinstance(value, int) else value
@@ -392,8 +391,9 @@ def test_stop_unsubscribes_and_keeps_what_was_shown():
 
 
 def test_a_live_feed_holds_nothing_per_node(monkeypatch):
-    """The feed's memory is bounded whatever the session's size: rows are sent and
-    dropped, and it keeps only the requests still open (which the engine holds too)."""
+    """The feed keeps no Python object per node: rows are built at a flush, sent and
+    kept only as the encoded bytes the model's data is made of; besides those it
+    tracks only the requests still open (which the engine holds too)."""
     monkeypatch.setattr(widgets._LiveFeed, "MIN_INTERVAL", 0.0)  # a delta per message
     seen: list[int] = []
 
@@ -418,41 +418,6 @@ def test_a_live_feed_holds_nothing_per_node(monkeypatch):
     assert feed.id_table_size == 2 * (3_001 + 3_001)  # what the front end's table holds
     rows = [row for d in rec.deltas for _, rs in d["events"] for row in rs]
     assert sum(r[0] == "c" for r in rows) == sum(r[0] == "s" for r in rows) == 6_002
-    w.close()
-
-
-def test_a_reset_mid_session_gives_the_ids_later_rows_refer_to():
-    """A reloaded page asks for a snapshot while nodes run: the id table it gets back
-    has every id that later rows name by index (open requests, running callers)."""
-    holder: dict = {}
-
-    @rt.function_node
-    async def two_phases(n: int) -> int:
-        first = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
-        holder["w"].flush()
-        holder["w"]._on_front_end_msg(holder["w"], {"type": "sync"}, [])
-        holder["cut"] = len(holder["rec"].messages)
-        second = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
-        return len(first) + len(second)
-
-    session = rt.Session(save_state=False, logging_setting="NONE")
-    with session:
-        w = holder["w"] = SessionDashboard(session)
-        rec = holder["rec"] = Recorder(w)
-        rt.call_sync(two_phases, 5)
-    reset = rec.messages[holder["cut"] - 1]
-    assert reset["type"] == "reset"
-    table = reset["ids"]
-    assert [i for i in table if i is not None] == [
-        next(iter(session._info.request_forest._children[None])),  # the run's open request
-        next(iter(session._info.node_forest)),  # and its node, the caller of what follows
-    ]
-    later = [m for m in rec.messages[holder["cut"] :] if m["type"] == "delta"]
-    rebuilt = apply_events(reset["payload"], later, table)
-    truth = json.loads(json.dumps(session.to_payload()))["runs"][0]
-    got = rebuilt[truth["run_id"]]
-    assert got["nodes"] == {n["identifier"]: n for n in truth["nodes"]}
-    assert got["edges"] == {e["identifier"]: e for e in truth["edges"]}
     w.close()
 
 
