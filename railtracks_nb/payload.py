@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from .serialization import error_to_json, safe_str, to_jsonable
+from .serialization import _MAX_INT_BITS, error_to_json, safe_str, to_jsonable
 
 if TYPE_CHECKING:
     from .state import ExecutionInfo
@@ -39,24 +39,30 @@ def _plain(value: Any) -> Any:
     """``to_jsonable(value)``, without the walk for values that are already JSON."""
     t = type(value)
     if t in _SCALARS:
-        return value
+        return value if t is not int or value.bit_length() <= _MAX_INT_BITS else to_jsonable(value)
     if t is float and value - value == 0.0:  # finite (NaN and ±inf give NaN)
         return value
     if t is list or t is tuple:
-        for item in value:
-            it = type(item)
-            if it not in _SCALARS and not (it is float and item - item == 0.0):
-                return to_jsonable(value)
-        return list(value)
+        if _plain_items(value):
+            return list(value)
+        return to_jsonable(value)
     if t is dict:
-        for key, item in value.items():
-            it = type(item)
-            if type(key) is not str or (
-                it not in _SCALARS and not (it is float and item - item == 0.0)
-            ):
-                return to_jsonable(value)
-        return dict(value)
+        if all(type(key) is str for key in value) and _plain_items(value.values()):
+            return dict(value)
+        return to_jsonable(value)
     return to_jsonable(value)
+
+
+def _plain_items(items: Any) -> bool:
+    """Whether every item is JSON as it is (no container, no NaN, no huge int)."""
+    for item in items:
+        it = type(item)
+        if it in _SCALARS:
+            if it is int and item.bit_length() > _MAX_INT_BITS:
+                return False
+        elif not (it is float and item - item == 0.0):
+            return False
+    return True
 
 
 def _stamp(raw: tuple) -> dict[str, Any]:
@@ -174,10 +180,14 @@ def _edges(
             and parent[5] is None
             and parent[6] == "Open"
         ):
-            plain_args = _SCALARS.issuperset(map(type, args))
+            plain_args = _SCALARS.issuperset(map(type, args)) and (
+                int not in map(type, args) or _plain_items(args)
+            )
             args_json = list(args) if plain_args else _plain(list(args))
             kwargs_json = _plain(kwargs) if kwargs else {}
-            if type(output) not in _SCALARS:
+            if type(output) not in _SCALARS or (
+                type(output) is int and output.bit_length() > _MAX_INT_BITS
+            ):
                 output = _output(output, status, identifier, owners)
             first = parent[7]
             add(
