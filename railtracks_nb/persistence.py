@@ -161,7 +161,9 @@ def save_session(session: Session) -> Path:
     """
     name = session.name or session.flow_name or session.identifier
     info = session._info
-    head = build_payload_head(info)
+    # As Session.to_payload: the flow's name and id first, then the Railtracks fields.
+    head = {"flow_name": session.flow_name, "flow_id": session.flow_id}
+    head.update(build_payload_head(info))
     light: dict[str, Any] = {
         **head,
         "runs": [
@@ -229,8 +231,10 @@ def _with_store_fields(payload: dict[str, Any], name: Any, metadata: Any) -> dic
     return payload
 
 
-#: The start of a file we wrote, up to its session id (both encoders' spellings).
-_SESSION_ID_HEAD = re.compile(rb'\A\s*\{\s*"session_id"\s*:\s*"([^"\\]*)"')
+#: A file's top-level session id, in its first bytes (both encoders' spellings). The
+#: first ``"session_id":`` of a file is the top-level one: it comes before the runs,
+#: and a string value cannot hold an unescaped quote.
+_SESSION_ID_HEAD = re.compile(rb'"session_id"\s*:\s*"([^"\\]*)"')
 
 
 def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -242,7 +246,7 @@ def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
             start = handle.read(512)
     except OSError:
         return payload
-    match = _SESSION_ID_HEAD.match(start)
+    match = _SESSION_ID_HEAD.search(start)
     if match is not None and match.group(1).decode("utf-8", "replace") != payload.get(
         "session_id"
     ):

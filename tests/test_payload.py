@@ -207,15 +207,23 @@ def varied_session(tmp_path_factory) -> rt.Session:
     return _varied_session(save_state=False)
 
 
-def _reference_text(session: rt.Session) -> str:
+def _info_reference_text(session: rt.Session) -> str:
     session.extras()
     return json.dumps(reference_payload(session._info), allow_nan=False)
+
+
+def _reference_text(session: rt.Session) -> str:
+    """What a session's ``to_payload`` and saved file hold: its flow, then the rest."""
+    session.extras()
+    payload = {"flow_name": session.flow_name, "flow_id": session.flow_id}
+    payload.update(reference_payload(session._info))
+    return json.dumps(payload, allow_nan=False)
 
 
 def test_to_payload_is_byte_for_byte_the_reference(varied_session):
     expected = _reference_text(varied_session)
     assert json.dumps(varied_session.to_payload(), allow_nan=False) == expected
-    assert varied_session.info.graph_serialization() == expected
+    assert varied_session.info.graph_serialization() == _info_reference_text(varied_session)
 
 
 def _pieces(session: rt.Session, encode, separator: bytes) -> bytes:
@@ -226,7 +234,7 @@ def _pieces(session: rt.Session, encode, separator: bytes) -> bytes:
 @pytest.mark.parametrize("slice_size", [1, 2, 7, 1000])
 def test_the_pieces_are_byte_for_byte_the_reference(varied_session, monkeypatch, slice_size):
     monkeypatch.setattr(payload_module, "SLICE", slice_size)
-    expected = _reference_text(varied_session)
+    expected = _info_reference_text(varied_session)
     assert _pieces(varied_session, encoding.dumps_stdlib, b", ") == expected.encode()
 
 
@@ -234,7 +242,7 @@ def test_the_pieces_are_byte_for_byte_the_reference(varied_session, monkeypatch,
 @pytest.mark.parametrize("slice_size", [1, 1000])
 def test_orjson_writes_the_same_document(varied_session, monkeypatch, slice_size):
     monkeypatch.setattr(payload_module, "SLICE", slice_size)
-    expected = json.loads(_reference_text(varied_session))
+    expected = json.loads(_info_reference_text(varied_session))
     assert json.loads(_pieces(varied_session, encoding.dumps_payload, b",")) == expected
 
 
