@@ -31,6 +31,7 @@ from .messages import (
 from .nodes import Work
 from .serialization import safe_str, to_jsonable
 from .state import ExecutionInfo, Run
+from .state import _raw_stamp as _plain_stamp
 from .workers import WorkerPool
 
 logger = logging.getLogger("RT.Coordinator")
@@ -144,7 +145,7 @@ class RTState:
     def _created(self, m: RequestCreation) -> None:
         info = self.info
         run = info.runs[m.run_id]
-        stamp = m.stamp
+        stamp = _plain_stamp(m.stamp)  # one tuple for its three records (see _raw_stamp)
         info.node_forest.add_created(m.node_id, m.node_name, m.node_type, stamp, m.run_id)
         info.request_forest.add_created(
             m.request_id, m.parent_node_id, m.node_id, m.args, m.kwargs, stamp, m.run_id
@@ -158,9 +159,10 @@ class RTState:
 
     def _finished(self, m: RequestSuccess | RequestFailure, status: str, output: Any) -> None:
         info = self.info
-        info.node_forest.add_finished(m.node_id, m.stamp, m.latency)
-        info.request_forest.add_finished(m.request_id, output, status, m.stamp)  # type: ignore[arg-type]
-        info.runs[m.run_id].add_stamp(m.stamp)
+        stamp = _plain_stamp(m.stamp)
+        info.node_forest.add_finished(m.node_id, stamp, m.latency)
+        info.request_forest.add_finished(m.request_id, output, status, stamp)  # type: ignore[arg-type]
+        info.runs[m.run_id].add_stamp(stamp)
 
     def _succeeded(self, m: RequestSuccess) -> None:
         self._finished(m, "Completed", m.result)

@@ -13,13 +13,15 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import logs
+from .encoding import collector_paused, dumps_payload, dumps_stdlib, payload_separator
 from .exceptions import SavedStateError
 from .locking import store_lock
+from .payload import build_payload_head, payload_pieces, run_head
 from .safe_read import read_payload
 from .state import (
     EXTRAS_KEY,
@@ -104,14 +106,25 @@ def session_path(name: str, home: Path | None = None) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` all at once: readers see the old file or the new one."""
+    _atomic_write(path, [text.encode("utf-8")])
+
+
+def atomic_write_chunks(path: Path, pieces: Iterable[bytes]) -> None:
+    """Write the concatenation of ``pieces`` to ``path`` all at once: readers see the
+    old file or the new one. ``pieces`` may be a generator: it is consumed as the
+    file is written, so the whole content never has to be in memory."""
+    _atomic_write(path, pieces)
+
+
+def _atomic_write(path: Path, pieces: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     # os.open with 0o666 lets the umask decide the mode, like a plain open() would
     # (tempfile.mkstemp would make every saved file private, 0o600).
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -131,7 +144,55 @@ def _display_path(path: Path) -> str:
 
 
 def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -> Path:
-    """Save ``payload`` as ``<home>/<name>.json``, warning if it overwrites a file."""
+    """Save ``payload`` as ``<home>/<name>.json``, warning if it overwrites a file.
+
+    Written by the standard library's ``json``, which refuses NaN and infinities.
+    """
+    return _save(payload, name, home, lambda final: [dumps_stdlib(final)])
+
+
+def save_session(session: Session) -> Path:
+    """Save a session under its name, else its flow's name, else its identifier.
+
+    The file is encoded as it is written, a slice of nodes at a time (see
+    :func:`~railtracks_nb.payload.payload_pieces`), by orjson when it is installed.
+    What the store needs (the name, the tags, the catalog's summary) is worked
+    out on a light payload: the head, the extras and each run's node ids.
+    """
+    name = session.name or session.flow_name or session.identifier
+    info = session._info
+    # As Session.to_payload: the flow's name and id first, then the Railtracks fields.
+    head = {"flow_name": session.flow_name, "flow_id": session.flow_id}
+    head.update(build_payload_head(info))
+    light: dict[str, Any] = {
+        **head,
+        "runs": [
+            {**run_head(info, run), "nodes": [{"identifier": n} for n in run.node_ids]}
+            for run in info.runs.values()
+        ],
+        EXTRAS_KEY: session.extras(),  # brought up to date, as JSON
+    }
+
+    def pieces(final: dict[str, Any]) -> Iterable[bytes]:
+        first = {key: final.get(key) for key in head}
+        extras = final.get(EXTRAS_KEY) or None
+        return payload_pieces(
+            info, EXTRAS_KEY, extras, dumps_payload, payload_separator(), head=first
+        )
+
+    path = _save(light, name, None, pieces)
+    logger.debug("Saved session state to %s", _display_path(path))
+    return path
+
+
+def _save(
+    payload: dict[str, Any],
+    name: str,
+    home: Path | None,
+    pieces: Callable[[dict[str, Any]], Iterable[bytes]],
+) -> Path:
+    """Write ``pieces(payload)`` as ``<home>/<name>.json`` (``payload`` given the name and
+    tags the store keeps for its file first), and note it in the catalog."""
     from .catalog import note_saved, previous_save
 
     home = home or railtracks_home()
@@ -151,7 +212,8 @@ def save_payload(payload: dict[str, Any], name: str, home: Path | None = None) -
                 payload = _keep_store_metadata(payload, target)
             elif known.session_id == session_id and known.source == "ours":
                 payload = _with_store_fields(payload, known.name, known.metadata)
-        atomic_write_text(target, json.dumps(payload, allow_nan=False))
+        with collector_paused():  # the pieces are trees of fresh dicts: see collector_paused
+            atomic_write_chunks(target, pieces(payload))
         note_saved(home, target, payload)
     return target
 
@@ -169,10 +231,26 @@ def _with_store_fields(payload: dict[str, Any], name: Any, metadata: Any) -> dic
     return payload
 
 
+#: A file's top-level session id, in its first bytes (both encoders' spellings). The
+#: first ``"session_id":`` of a file is the top-level one: it comes before the runs,
+#: and a string value cannot hold an unescaped quote.
+_SESSION_ID_HEAD = re.compile(rb'"session_id"\s*:\s*"([^"\\]*)"')
+
+
 def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
     """A session saved again (closed, reopened, closed) keeps the tags that
     ``rt.tag_session`` put in its file meanwhile, and the name ``rt.rename_session``
     gave it: the file is their record."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(512)
+    except OSError:
+        return payload
+    match = _SESSION_ID_HEAD.search(start)
+    if match is not None and match.group(1).decode("utf-8", "replace") != payload.get(
+        "session_id"
+    ):
+        return payload  # another session's file: no need to read all of it
     try:
         old = read_payload(path)
     except SavedStateError:
@@ -187,14 +265,6 @@ def _keep_store_metadata(payload: dict[str, Any], path: Path) -> dict[str, Any]:
     if "metadata" in old_extras:
         payload = {**payload, EXTRAS_KEY: {**new_extras, "metadata": old_extras["metadata"]}}
     return payload
-
-
-def save_session(session: Session) -> Path:
-    """Save a session under its name, else its flow's name, else its identifier."""
-    name = session.name or session.flow_name or session.identifier
-    path = save_payload(session.to_payload(), name)
-    logger.debug("Saved session state to %s", _display_path(path))
-    return path
 
 
 # -- loading ---------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
-from .serialization import error_to_json, safe_str, to_jsonable
+from .encoding import collector_paused
+from .payload import build_payload, edge_json, node_json
 
 if TYPE_CHECKING:
     import networkx
@@ -51,7 +52,11 @@ class Stamp(NamedTuple):
 _RawStamp = tuple  # (step, time, identifier)
 
 
-def _raw_stamp(stamp: Stamp) -> _RawStamp:
+def _raw_stamp(stamp: Stamp | _RawStamp) -> _RawStamp:
+    """A stamp as a plain tuple; one that already is one is returned as it is, so a
+    stamp recorded in several places (its node, its request, its run) is one tuple."""
+    if type(stamp) is tuple:
+        return stamp
     return (stamp[0], stamp[1], stamp[2])
 
 
@@ -686,11 +691,11 @@ class ExecutionInfo(SessionView):
     # -- serialization -----------------------------------------------------------
     def serialize_node(self, node_id: str) -> dict[str, Any]:
         """One node in the saved-state form, with its temporal ``parent`` chain."""
-        return _node_json(self.node_forest[node_id])
+        return node_json(self.node_forest._raw[node_id])
 
     def serialize_edge(self, request_id: str) -> dict[str, Any]:
         """One request (edge) in the saved-state form, with its temporal ``parent`` chain."""
-        return _edge_json(self.request_forest[request_id])
+        return edge_json(self.request_forest._raw[request_id])
 
     def run_header(self, run_id: str) -> dict[str, Any]:
         """A run's fields without its nodes, edges and steps (used for live deltas)."""
@@ -706,35 +711,8 @@ class ExecutionInfo(SessionView):
 
     def to_payload(self) -> dict[str, Any]:
         """The session as a JSON-compatible dict following the Railtracks schema."""
-        runs = []
-        owners = self._error_owners()
-        for run in self.runs.values():
-            entry = self.run_header(run.run_id)
-            entry["nodes"] = [
-                _node_json(self.node_forest[n]) for n in run.node_ids if n in self.node_forest
-            ]
-            entry["edges"] = [
-                _edge_json(self.request_forest[r], owners)
-                for r in run.request_ids
-                if r in self.request_forest
-            ]
-            entry["steps"] = [
-                {"step": step, "time": t, "identifier": text} for step, t, text in run.raw_stamps
-            ]
-            runs.append(entry)
-        end = self.end_time
-        if end is None:  # still open: the schema wants a number, so use "so far"
-            end = max((raw[1] for raw in self.stamper._stamps), default=self.start_time)
-        payload: dict[str, Any] = {
-            "session_id": self.session_id or "",
-            "session_name": self.session_name,
-            "start_time": self.start_time,
-            "end_time": end,
-            "runs": runs,
-        }
-        if self.extras:
-            payload[EXTRAS_KEY] = to_jsonable(self.extras)
-        return payload
+        with collector_paused():  # a tree of fresh dicts: see collector_paused
+            return build_payload(self, EXTRAS_KEY)
 
     def _error_owners(self) -> dict[int, str]:
         """For each exception some request failed with: the request that stores its traceback.
@@ -770,58 +748,3 @@ class ExecutionInfo(SessionView):
             f"runs={len(self.runs)}, nodes={len(self.node_forest)}, "
             f"stamps={len(self.stamper)}, status={self.status!r})"
         )
-
-
-def _node_json(snap: LinkedNode | None) -> dict[str, Any] | None:
-    if snap is None:
-        return None
-    return {
-        "identifier": snap.identifier,
-        "node_type": snap.node_type,
-        "name": snap.name,
-        "stamp": snap.stamp.to_json(),
-        "details": {"internals": to_jsonable(snap.internals) if snap.extra else snap.internals},
-        "parent": _node_json(snap.parent),
-    }
-
-
-def _failure_json(error: BaseException, identifier: str, owners: dict[int, str]) -> dict[str, str]:
-    """``error`` as Railtracks stores a failure; its traceback only where ``owners`` says."""
-    owner = owners.get(id(error), identifier)
-    if owner != identifier:
-        return {
-            "type": type(error).__name__,
-            "message": safe_str(error),
-            "traceback": f"(the same exception as request {owner}: its traceback is stored there)",
-        }
-    linked = error.__cause__ or error.__context__
-    if linked is None or id(linked) not in owners:
-        return error_to_json(error)
-    out = error_to_json(error, chain=False)  # its cause's traceback is stored with that request
-    out["traceback"] += (
-        f"(caused by {type(linked).__name__}, stored with request {owners[id(linked)]})\n"
-    )
-    return out
-
-
-def _edge_json(
-    snap: RequestTemplate | None, owners: dict[int, str] | None = None
-) -> dict[str, Any] | None:
-    if snap is None:
-        return None
-    output = snap.output
-    if snap.status == "Failed" and isinstance(output, BaseException):
-        output = _failure_json(output, snap.identifier, owners or {})
-    return {
-        "identifier": snap.identifier,
-        "source": snap.source_id,
-        "target": snap.sink_id,
-        "stamp": snap.stamp.to_json(),
-        "details": {
-            "input_args": to_jsonable(list(snap.input_args)),
-            "input_kwargs": to_jsonable(snap.input_kwargs),
-            "status": snap.status,
-            "output": to_jsonable(output),
-        },
-        "parent": _edge_json(snap.parent, owners),
-    }

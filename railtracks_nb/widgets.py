@@ -31,6 +31,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from . import encoding
+from .encoding import collector_paused
 from .export import (
     COMPACT_FORMAT,
     FEED_FORMAT,
@@ -102,10 +104,16 @@ def _row_encoder() -> Callable[[Any], str]:
 _encode = _row_encoder()
 
 
-def _error_row(row: list[Any]) -> list[Any]:
-    if isinstance(row[5], BaseException):
-        row[5] = error_to_json(row[5])
-    return row
+def _encode_rows(rows: list[Any]) -> bytes:
+    """The rows as one JSON array, in UTF-8: by orjson (several times faster) when it
+    is installed and takes them, else by the standard library."""
+    fast = encoding.orjson
+    if fast is not None:
+        try:
+            return fast.dumps(rows)
+        except TypeError:  # an integer over 64 bits, a lone surrogate
+            pass
+    return _encode(rows).encode()
 
 
 def _fast_json(value: Any, depth: int = 0) -> Any:
@@ -141,17 +149,27 @@ def _fast_args(args: tuple[Any, ...]) -> Any:
 
 
 class _LiveFeed:
-    """Turns a session's messages into coalesced, incremental deltas for one widget.
+    """Turns a live session into coalesced, incremental deltas for one widget.
 
-    The publisher calls it inline, on the thread that runs the session's loop,
-    for every message and turns it into a row at once. :meth:`flush` sends the
-    queued rows as one delta, at most once per ``MIN_INTERVAL`` (a timer on the
-    running loop), so a fan-out of 10,000 nodes sends a handful of deltas. The
-    session closing (``SessionStateChanged`` to ``IDLE``) forces a final flush.
+    The feed does not keep the session's messages, nor rows made from them: the
+    session's own state (its ``ExecutionInfo``, kept up to date by ``RTState``)
+    already records every node and request. The publisher calls the feed for
+    every message, and for node messages it does nothing but make sure a flush
+    is due; :meth:`flush` then reads what changed since the last flush straight
+    from that state (each run's requests in call order, past a cursor, and the
+    requests still open), turns it into rows, encodes them and drops them. It
+    runs at most once per ``MIN_INTERVAL`` (a timer on the running loop), so a
+    fan-out of 10,000 nodes sends a handful of deltas, and the session closing
+    (``SessionStateChanged`` to ``IDLE``) forces a final one.
 
-    A delta carries compact *events*, one per message: per run, a JSON array of
-    rows sent as a binary buffer (``delta["event_buffers"]`` lists the run ids in
-    buffer order), each row one of::
+    So the kernel-side memory of a feed does not grow with the session: a
+    cursor per run, and the requests sent as open whose end is not sent yet
+    (which the engine holds anyway). A finished session is re-derived from the
+    engine's state when asked for (:meth:`snapshot`).
+
+    A delta carries compact *events*: per run, a JSON array of rows sent as a
+    binary buffer (``delta["event_buffers"]`` lists the run ids in buffer
+    order), each row one of::
 
         ["c", step, time, text, request_id, caller, node_id, name, type, args, kwargs]
         ["s", step, time, text, request, result, latency]
@@ -159,11 +177,12 @@ class _LiveFeed:
         ["x", step, time, text]                       # a fatal failure's stamp
 
     Ids are sent once: every "c" row appends its ``request_id`` and ``node_id``
-    to an id table, and later rows name a request or a caller by its index in
-    that table (an ``int``; a ``str`` is an id from before the feed started).
-    ``text`` (the stamp's identifier) is ``None`` when it is the engine's
-    default: ``"<caller name> CREATED <name>"`` (``"START"`` for no caller),
-    ``"Finished executing <name>"``, ``"Failed executing <name>"``.
+    to the front end's id table, and later rows name an open request or a
+    caller still running by its index in that table (an ``int``); any other id
+    is sent as a ``str`` (an id from before the feed started, or of a node that
+    has finished). ``text`` (the stamp's identifier) is ``None`` when it is the
+    engine's default: ``"<caller name> CREATED <name>"`` (``"START"`` for no
+    caller), ``"Finished executing <name>"``, ``"Failed executing <name>"``.
 
     The front end rebuilds the saved-state snapshots from these (node and
     request, each change a new snapshot whose ``parent`` is the previous one)
@@ -180,10 +199,20 @@ class _LiveFeed:
 
         self.session = session
         self.widget = widget
-        self._by_run: dict[str, list[Any]] = {}  # rows not sent yet, per run
+        info = session.rt_state.info
+        # Per run: how many of its requests (in call order) have been sent.
+        self._sent: dict[str, int] = {run_id: len(r.request_ids) for run_id, r in info.runs.items()}
+        # Requests sent while open -> their index in the id table (None: sent by id).
+        # Requests from before the feed are in the starting payload; their ends are sent.
+        self._open: dict[str, int | None] = {
+            rid: None for r in info.runs.values() for rid in r.request_ids
+            if info.request_forest._raw[rid][6] == "Open"
+        }  # fmt: skip
+        # Nodes still running that were sent in a "c" row -> their index (callers by index).
+        self._running: dict[str, int] = {}
+        self._table_size = 0  # how many ids the front end's table holds
+        self._fatal: list[tuple[str, tuple]] = []  # (run id, stamp) of fatal failures
         self._runs: dict[str, None] = {}
-        self._ids: dict[str, int] = {}  # request and node ids sent so far -> table index
-        self.id_table: list[str] = []
         self._extras_dirty = True
         self._last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
@@ -193,9 +222,9 @@ class _LiveFeed:
         #: session's ``data`` is assembled from them (see :meth:`feed_bytes`).
         self.chunks: list[tuple[str, bytes]] = []
         self._closed_at: float | None = None
+        # Node messages change nothing here: flush() reads them from the session's state.
+        self._quiet = (m.RequestCreation, m.RequestSuccess, m.Broadcast)
         self._handlers = {
-            m.RequestCreation: self._created,
-            m.RequestSuccess: self._succeeded,
             m.RequestFailure: self._failed,
             m.RunStarted: self._run_changed,
             m.RunFinished: self._run_changed,
@@ -208,68 +237,18 @@ class _LiveFeed:
             self, f"railtracks_nb.widgets:{id(widget)}", inline=True
         )
 
-    # The publisher's callback. Each message becomes its row at once: a tuple of
-    # plain values, which the garbage collector stops tracking after one look
-    # (holding the messages themselves until the flush would keep thousands of
-    # tracked objects alive and slow every collection). flush() encodes them all
-    # in one call.
+    # The publisher's callback, called for every message: the hot path.
     def __call__(self, message: Any) -> None:
         if self.closed:
             return
-        handler = self._handlers.get(type(message))
-        if handler is None:
-            return  # broadcasts and anything else change nothing we draw
-        if handler(message) is _CLOSED:
-            return
+        if type(message) not in self._quiet:
+            handler = self._handlers.get(type(message))
+            if handler is None or handler(message) is _CLOSED:
+                return
         if self._timer is None:
             self._schedule()
 
-    def _rows(self, run_id: str) -> list[Any]:
-        rows = self._by_run.get(run_id)
-        if rows is None:
-            rows = self._by_run[run_id] = []
-        return rows
-
-    def _created(self, m: Any) -> None:
-        st, ids, table = m.stamp, self._ids, self.id_table
-        caller = m.parent_node_id
-        caller_ref = None if caller is None else ids.get(caller, caller)
-        text = st.identifier
-        if (caller is None or type(caller_ref) is int) and text == (
-            f"{m.parent_node_name} CREATED {m.node_name}"
-        ):
-            text = None
-        ids[m.request_id] = len(table)
-        ids[m.node_id] = len(table) + 1
-        table.append(m.request_id)
-        table.append(m.node_id)
-        args, kwargs = m.args, m.kwargs
-        self._rows(m.run_id).append(
-            ("c", st.step, st.time, text, m.request_id, caller_ref, m.node_id, m.node_name,
-             m.node_type, _fast_args(args), _fast_json(kwargs) if kwargs else {})
-        )  # fmt: skip
-
-    def _succeeded(self, m: Any) -> None:
-        st = m.stamp
-        text = st.identifier
-        if text == f"Finished executing {m.node_name}":
-            text = None
-        self._rows(m.run_id).append(
-            ("s", st.step, st.time, text, self._ids.get(m.request_id, m.request_id),
-             _fast_json(m.result), m.latency)
-        )  # fmt: skip
-
     def _failed(self, m: Any) -> None:
-        st = m.stamp
-        text = st.identifier
-        if text == f"Failed executing {m.node_name}":
-            text = None
-        # The error is encoded at flush time: its traceback keeps growing while it
-        # propagates to the caller, and the saved file shows it as caught.
-        self._rows(m.run_id).append(
-            ["f", st.step, st.time, text, self._ids.get(m.request_id, m.request_id),
-             m.error, m.latency]
-        )  # fmt: skip
         self._extras_dirty = True  # the error list changed
 
     def _run_changed(self, m: Any) -> None:
@@ -279,7 +258,7 @@ class _LiveFeed:
     def _fatal_failure(self, m: Any) -> None:
         self._run_changed(m)
         st = m.stamp
-        self._rows(m.run_id).append(("x", st.step, st.time, st.identifier))
+        self._fatal.append((m.run_id, (st.step, st.time, st.identifier)))
 
     def _state_changed(self, m: Any) -> object:
         self._extras_dirty = True
@@ -306,29 +285,99 @@ class _LiveFeed:
             self.flush()
 
     @property
-    def pending(self) -> bool:
-        return bool(self._by_run or self._runs or self._extras_dirty)
+    def id_table_size(self) -> int:
+        """How many ids the front end's table holds (two per "c" row sent)."""
+        return self._table_size
+
+    def _rows(self, info: Any) -> dict[str, list[Any]]:
+        """The rows for everything that changed since the last flush, per run."""
+        requests = info.request_forest._raw
+        nodes = info.node_forest._raw
+        by_run: dict[str, list[Any]] = {}
+        opened, running = self._open, self._running
+        ended: list[str] = []
+        # Requests sent while open: the ones that have ended since.
+        for request_id, index in opened.items():
+            raw = requests.get(request_id)
+            if raw is not None and raw[6] != "Open":
+                ended.append(request_id)
+                rows = by_run.get(raw[8])
+                if rows is None:
+                    rows = by_run[raw[8]] = []
+                rows.append(_end_row(raw, nodes, request_id if index is None else index))
+        for request_id in ended:
+            if opened.pop(request_id) is not None:
+                running.pop(requests[request_id][2], None)
+        # New requests, in call order: a "c" row each, and its end if it has one.
+        sent = self._sent
+        size = self._table_size
+        for run_id, run in info.runs.items():
+            ids = run.request_ids
+            start = sent.get(run_id, 0)
+            if start == len(ids):
+                continue
+            sent[run_id] = len(ids)
+            rows = by_run.get(run_id)
+            if rows is None:
+                rows = by_run[run_id] = []
+            add = rows.append
+            for request_id in ids[start:]:
+                raw = requests.get(request_id)
+                if raw is None:
+                    continue
+                first = raw
+                while first[9] is not None:  # the snapshot taken when it was created
+                    first = first[9]
+                _, caller, node_id, args, kwargs, _, _, stamp, _, _ = first
+                node = nodes.get(node_id)
+                name, kind = (node[1], node[2]) if node is not None else (node_id, "Other")
+                caller_ref = None if caller is None else running.get(caller, caller)
+                text = stamp[2]
+                if caller is None:
+                    if text == f"START CREATED {name}":
+                        text = None
+                elif type(caller_ref) is int:
+                    caller_node = nodes.get(caller)
+                    if caller_node is not None and text == f"{caller_node[1]} CREATED {name}":
+                        text = None
+                add(
+                    ("c", stamp[0], stamp[1], text, request_id, caller_ref, node_id, name, kind,
+                     _fast_args(args), _fast_json(kwargs) if kwargs else {})
+                )  # fmt: skip
+                if raw[6] == "Open":
+                    opened[request_id] = size
+                    running[node_id] = size + 1
+                else:
+                    add(_end_row(raw, nodes, size))
+                size += 2
+        self._table_size = size
+        for run_id, stamp in self._fatal:
+            rows = by_run.get(run_id)
+            if rows is None:
+                rows = by_run[run_id] = []
+            rows.append(("x", *stamp))
+        self._fatal = []
+        return by_run
 
     def flush(self) -> dict[str, Any] | None:
-        """Send everything queued since the last flush as one delta; returns it (or None)."""
+        """Send everything that changed since the last flush as one delta; returns it
+        (or None)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._last_flush = time.monotonic()
-        if not self.pending:
-            return None
         info = self.session.rt_state.info
-        by_run, runs = self._by_run, self._runs
-        self._by_run, self._runs = {}, {}
+        # The rows are a tree of fresh tuples, built, encoded and dropped at once.
+        with collector_paused():
+            by_run = self._rows(info)
+            buffers = [_encode_rows(rows) for rows in by_run.values()]
+        runs = self._runs
+        self._runs = {}
         for run_id in by_run:
             runs[run_id] = None
-        buffers = []
-        for rows in by_run.values():
-            # Failures were kept as lists: their error is encoded now (see _failed).
-            if any(type(r) is list for r in rows):
-                rows = [_error_row(r) if type(r) is list else r for r in rows]
-            buffers.append(_encode(rows).encode())
         self.chunks.extend(zip(by_run, buffers, strict=True))
+        if not runs and not self._extras_dirty:
+            return None
         delta: dict[str, Any] = {
             "type": "delta",
             "runs": [info.run_header(r) for r in runs if r in info.runs],
@@ -386,12 +435,31 @@ class _LiveFeed:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._open.clear()
+        self._running.clear()
         try:
             self.session.publisher.unsubscribe(self.subscription)
         except KeyError:
             pass  # the publisher already dropped us (it is shutting down)
         if final:
             self.widget._finish_live(self)
+
+
+def _end_row(raw: tuple, nodes: dict[str, tuple], request_ref: int | str) -> tuple:
+    """The "s" or "f" row of a request that has ended (``raw``: its latest snapshot)."""
+    _, _, node_id, _, _, output, status, stamp, _, _ = raw
+    node = nodes.get(node_id)
+    name = node[1] if node is not None else node_id
+    latency = node[6] if node is not None else None
+    text = stamp[2]
+    if status == "Failed":
+        if text == f"Failed executing {name}":
+            text = None
+        error = error_to_json(output) if isinstance(output, BaseException) else _fast_json(output)
+        return ("f", stamp[0], stamp[1], text, request_ref, error, latency)
+    if text == f"Finished executing {name}":
+        text = None
+    return ("s", stamp[0], stamp[1], text, request_ref, _fast_json(output), latency)
 
 
 def _session_extras(session: Any) -> dict[str, Any]:

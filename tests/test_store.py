@@ -658,21 +658,21 @@ def _lock_seen_from_another_process(home: Path) -> str:
     return out.stdout.strip()
 
 
-def _spy_writes(monkeypatch, module, home, seen):
-    original = module.atomic_write_text
+def _spy_writes(monkeypatch, module, home, seen, name="atomic_write_text"):
+    original = getattr(module, name)
 
-    def write(path, text):
+    def write(path, data):
         seen.append(_lock_seen_from_another_process(home))
-        original(path, text)
+        original(path, data)
 
-    monkeypatch.setattr(module, "atomic_write_text", write)
+    monkeypatch.setattr(module, name, write)
 
 
 def test_saving_and_every_store_write_hold_the_inter_process_lock(rt_home, monkeypatch):
     from railtracks_nb import persistence, store
 
     seen: list[str] = []
-    _spy_writes(monkeypatch, persistence, rt_home, seen)
+    _spy_writes(monkeypatch, persistence, rt_home, seen, "atomic_write_chunks")
     _spy_writes(monkeypatch, store, rt_home, seen)
     session = run_flow("locked")
     assert seen == ["held"]  # the session's own save

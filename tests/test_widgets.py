@@ -390,6 +390,37 @@ def test_stop_unsubscribes_and_keeps_what_was_shown():
     w.close()
 
 
+def test_a_live_feed_holds_nothing_per_node(monkeypatch):
+    """The feed keeps no Python object per node: rows are built at a flush, sent and
+    kept only as the encoded bytes the model's data is made of; besides those it
+    tracks only the requests still open (which the engine holds too)."""
+    monkeypatch.setattr(widgets._LiveFeed, "MIN_INTERVAL", 0.0)  # a delta per message
+    seen: list[int] = []
+
+    @rt.function_node
+    async def chain(n: int) -> int:
+        for i in range(n):
+            await rt.call(leaf, i)
+            feed = holder["w"]._feed
+            seen.append(len(feed._open) + len(feed._running) + len(feed._sent))
+        return n
+
+    holder: dict = {}
+    session = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        w = holder["w"] = SessionDashboard(session)
+        rec = Recorder(w)
+        rt.call_sync(chain, 3_000)
+        rt.call_sync(fan_out, 3_000)
+    assert len(seen) == 3_000 and max(seen) <= 3  # the caller and its run, not 3,000 nodes
+    feed = w._final
+    assert (feed._open, feed._running, feed._fatal) == ({}, {}, [])
+    assert feed.id_table_size == 2 * (3_001 + 3_001)  # what the front end's table holds
+    rows = [row for d in rec.deltas for _, rs in d["events"] for row in rs]
+    assert sum(r[0] == "c" for r in rows) == sum(r[0] == "s" for r in rows) == 6_002
+    w.close()
+
+
 def test_finished_session_is_not_followed():
     with rt.Session(save_state=False) as session:
         rt.call_sync(leaf, 1)
