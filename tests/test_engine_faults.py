@@ -365,6 +365,8 @@ def test_a_chain_of_wrapped_errors_stores_each_cause_once():
 
 @pytest.mark.timeout(60)
 def test_sessions_without_with_are_saved_and_leave_no_logging_behind(home):
+    with rt.Session(name="baseline", logging_setting="NONE", save_state=False):
+        pass  # what the RT logger's level is once no session is open
     level = logs.root.level
     active = dict(logs._active)
     for i in range(50):
