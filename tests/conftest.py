@@ -5,9 +5,12 @@ from __future__ import annotations
 import gc
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 # Copies of shared/reference: the schema our files follow and a file Railtracks itself saved.
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
@@ -28,6 +31,30 @@ def _isolated(tmp_path, monkeypatch):
 def home(tmp_path) -> Path:
     """The saved-sessions folder of the current test (``./.railtracks``)."""
     return tmp_path / ".railtracks"
+
+
+@pytest.fixture
+def rt_home(tmp_path, monkeypatch) -> Path:
+    """A fresh saved-sessions folder for this test, through ``RAILTRACKS_HOME``."""
+    folder = tmp_path / "rt-home"
+    monkeypatch.setenv("RAILTRACKS_HOME", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium driven by Playwright, one per test module. Skips,
+    saying why, only when it is not installed (scripts/ci_widgets.sh installs it)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (scripts/ci_widgets.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture(scope="session")

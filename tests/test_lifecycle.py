@@ -16,13 +16,6 @@ from railtracks_nb.messages import SessionStateChanged
 S = SessionState
 
 
-@pytest.fixture
-def rt_home(tmp_path, monkeypatch):
-    """A fresh saved-sessions folder for this test, through ``RAILTRACKS_HOME``."""
-    folder = tmp_path / "rt-home"
-    monkeypatch.setenv("RAILTRACKS_HOME", str(folder))
-    return folder
-
 
 # Written out by hand from the Raworc state diagram, not derived from lifecycle.TRANSITIONS,
 # so that a change to the engine's table shows up here.

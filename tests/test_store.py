@@ -41,13 +41,6 @@ SAMPLE = next(
 )
 
 
-@pytest.fixture
-def rt_home(tmp_path, monkeypatch):
-    """A fresh saved-sessions folder for this test, through ``RAILTRACKS_HOME``."""
-    folder = tmp_path / "rt-home"
-    monkeypatch.setenv("RAILTRACKS_HOME", str(folder))
-    return folder
-
 
 @rt.function_node
 def store_leaf(x):

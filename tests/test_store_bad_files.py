@@ -19,12 +19,6 @@ REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 SAMPLE = REFERENCE / "railtracks_saved_session_sample.json"
 
 
-@pytest.fixture
-def rt_home(tmp_path, monkeypatch):
-    folder = tmp_path / "rt-home"
-    monkeypatch.setenv("RAILTRACKS_HOME", str(folder))
-    return folder
-
 
 @rt.function_node
 def bad_files_leaf(x):

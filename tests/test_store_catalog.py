@@ -26,12 +26,6 @@ pytestmark = pytest.mark.timeout(180)
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def rt_home(tmp_path, monkeypatch):
-    folder = tmp_path / "rt-home"
-    monkeypatch.setenv("RAILTRACKS_HOME", str(folder))
-    return folder
-
 
 @rt.function_node
 def catalog_leaf(x):

@@ -14,25 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.chromium import ARTIFACTS
 from tests.frontends.jupyter import DARK_THEME, LIGHT_THEME, JupyterServer, NotebookPage
 
 FRONTEND_ARTIFACTS = ARTIFACTS / "frontends"
 APPS = {"lab": "jupyterlab", "notebook": "notebook"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (scripts/ci_widgets.sh does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _server(app: str, root: Path, theme: str) -> Iterator[JupyterServer]:
