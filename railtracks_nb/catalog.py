@@ -121,24 +121,8 @@ def row_for(
         except (ValueError, RecursionError):
             problem = f"{home / rel} is not a saved session: its metadata cannot be listed"
     if summary is None or problem is not None:
-        return (
-            rel,
-            *key,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            problem or "unreadable",
-        )
+        # A row for a file that cannot be listed: its place and key, no fields, the problem.
+        return (rel, *key, *(None,) * (len(_COLUMNS) - 2 - len(key)), problem or "unreadable")
     deleted = rel.startswith(f"{TRASH_DIR}/")
     if deleted:
         origin = str(extras_of(payload or {}).get("deleted_from") or "")

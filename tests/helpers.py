@@ -1,6 +1,11 @@
-"""Small things several test modules share: sample nodes and payload comparisons."""
+"""Small things several test modules share: sample nodes, payload comparisons, the
+store's lock as another process sees it."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import railtracks_nb as rt
 
@@ -37,3 +42,26 @@ async def mixed(n: int) -> list:
         except ValueError as exc:
             out.append(str(exc))
     return out
+
+
+_PROBE = (
+    "import fcntl, os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+    "try:\n"
+    "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+    "    print('free')\n"
+    "except BlockingIOError:\n"
+    "    print('held')\n"
+)
+
+
+def lock_seen_from_another_process(home: Path) -> str:
+    """'held' if another process cannot take the store's lock right now, else 'free'."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(home / ".railtracks.lock")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return out.stdout.strip()

@@ -27,6 +27,7 @@ from railtracks_nb.persistence import save_payload
 from railtracks_nb.registry import find_node_type
 from railtracks_nb.remixing import remix_name
 from railtracks_nb.store import SessionList, SessionRecord
+from tests.helpers import lock_seen_from_another_process
 
 REPO = Path(__file__).resolve().parents[1]
 _SAMPLE_NAME = "railtracks_saved_session_sample.json"
@@ -628,34 +629,13 @@ def test_two_processes_saving_and_tagging_at_once_lose_nothing(rt_home, tmp_path
 
 
 # -- the lock ------------------------------------------------------------------------------------
-_PROBE = (
-    "import fcntl, os, sys\n"
-    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
-    "try:\n"
-    "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
-    "    print('free')\n"
-    "except BlockingIOError:\n"
-    "    print('held')\n"
-)
-
-
-def _lock_seen_from_another_process(home: Path) -> str:
-    """'held' if another process cannot take the store's lock right now, else 'free'."""
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(home / ".railtracks.lock")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return out.stdout.strip()
 
 
 def _spy_writes(monkeypatch, module, home, seen, name="atomic_write_text"):
     original = getattr(module, name)
 
     def write(path, data):
-        seen.append(_lock_seen_from_another_process(home))
+        seen.append(lock_seen_from_another_process(home))
         original(path, data)
 
     monkeypatch.setattr(module, name, write)
@@ -674,7 +654,7 @@ def test_saving_and_every_store_write_hold_the_inter_process_lock(rt_home, monke
     rt.delete_session(session.identifier)
     rt.restore_session(session.identifier)
     assert seen == ["held"] * 5
-    assert _lock_seen_from_another_process(rt_home) == "free"  # and released afterwards
+    assert lock_seen_from_another_process(rt_home) == "free"  # and released afterwards
 
 
 def test_the_lock_nests_in_a_thread_and_refuses_upgrades(tmp_path):
@@ -682,9 +662,9 @@ def test_the_lock_nests_in_a_thread_and_refuses_upgrades(tmp_path):
 
     with store_lock(tmp_path):
         with store_lock(tmp_path), store_lock(tmp_path, shared=True):
-            assert _lock_seen_from_another_process(tmp_path) == "held"
-        assert _lock_seen_from_another_process(tmp_path) == "held"
-    assert _lock_seen_from_another_process(tmp_path) == "free"
+            assert lock_seen_from_another_process(tmp_path) == "held"
+        assert lock_seen_from_another_process(tmp_path) == "held"
+    assert lock_seen_from_another_process(tmp_path) == "free"
     with store_lock(tmp_path, shared=True):
         with pytest.raises(RuntimeError, match="upgrade"), store_lock(tmp_path):
             pass

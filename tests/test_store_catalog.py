@@ -20,6 +20,7 @@ import railtracks_nb as rt
 from railtracks_nb import catalog as catalog_module
 from railtracks_nb import store as store_module
 from railtracks_nb.catalog import CATALOG_NAME
+from tests.helpers import lock_seen_from_another_process
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -168,7 +169,7 @@ def test_listing_parses_without_the_lock_so_a_save_never_waits_behind_it(rt_home
     listing.start()
     try:
         assert parsing.wait(60)
-        assert _lock_seen_from_another_process(rt_home) == "free"
+        assert lock_seen_from_another_process(rt_home) == "free"
         saved("two")  # a session closes while the listing parses
     finally:
         release.set()
@@ -176,26 +177,6 @@ def test_listing_parses_without_the_lock_so_a_save_never_waits_behind_it(rt_home
     assert sorted(r.name for r in rt.sessions()) == ["one", "one", "two"]
 
 
-_PROBE = (
-    "import fcntl, os, sys\n"
-    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
-    "try:\n"
-    "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
-    "    print('free')\n"
-    "except BlockingIOError:\n"
-    "    print('held')\n"
-)
-
-
-def _lock_seen_from_another_process(home: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(home / ".railtracks.lock")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return out.stdout.strip()
 
 
 # -- nothing lost ------------------------------------------------------------------------------
