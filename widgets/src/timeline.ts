@@ -423,10 +423,12 @@ export class TimelinePanel {
       const failures = row.kind === "lane" && row.lane.failed ? `${fmtInt(row.lane.failed)} failed` : "";
       ctx.fillText(truncate(text, failures ? 22 : 32), 4, y);
       if (failures) {
-        ctx.fillStyle = STATUS_COLORS.Failed;
+        // Text in the page's colour beside a failed-colour bar: red text reads badly on dark themes.
         ctx.textAlign = "end";
         ctx.fillText(failures, GUTTER - 6, y);
         ctx.textAlign = "start";
+        ctx.fillStyle = STATUS_COLORS.Failed;
+        ctx.fillRect(GUTTER - 10 - ctx.measureText(failures).width, y - 6, 3, 12);
       }
     }
   }
