@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -23,6 +23,7 @@ def synthetic_payload(
     open_from: int | None = None,
     hostile: bool = False,
     name: str = "synthetic",
+    names: Sequence[str] | None = None,
     start_time: float = 1_700_000_000.0,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -32,8 +33,15 @@ def synthetic_payload(
     ``open_from``: the step from which nothing finishes any more (an open run).
     ``hostile``: node 1 gets the name and output ``HOSTILE`` (an HTML injection
     attempt) and failures carry ``<script>`` in their message.
+    ``names``: one node name per level (``("crawl_all", "crawl", "fetch")``), so
+    siblings share a name as in a real fan-out; each node's first argument is
+    then ``"<name> <index>"`` (``"fetch 17"``), which tells siblings apart.
+    Without it every node has its own name (``node_<level>_<index>``) and the
+    argument ``<index>``.
     """
     shape = list(shape)
+    if names is not None and len(names) != len(shape) + 1:
+        raise ValueError(f"names needs one name per level ({len(shape) + 1}), got {len(names)}")
     fail = set(fail)
     rng = uuid.UUID(int=seed)  # deterministic ids: uuid5 over a fixed namespace
     counter = itertools.count()
@@ -53,7 +61,11 @@ def synthetic_payload(
     def visit(level: int, parent_id: str | None, parent_name: str) -> tuple[str, bool]:
         i = next(index)
         node_id = str(uuid.uuid5(rng, f"node-{i}"))
-        node_name = "top" if i == 0 else f"node_{level}_{i}"
+        if names is not None:
+            node_name = names[level]
+        else:
+            node_name = "top" if i == 0 else f"node_{level}_{i}"
+        first_arg: Any = i if names is None else f"{node_name} {i}"
         if hostile and i == 1:
             node_name = HOSTILE
         created = stamp(f"{parent_name if parent_id else 'START'} CREATED {node_name}")
@@ -65,7 +77,7 @@ def synthetic_payload(
         open_edge = {
             "identifier": request_id, "source": parent_id, "target": node_id, "stamp": created,
             "details": {
-                "input_args": [i], "input_kwargs": {"level": level},
+                "input_args": [first_arg], "input_kwargs": {"level": level},
                 "status": "Open", "output": None,
             },
             "parent": None,
@@ -100,7 +112,7 @@ def synthetic_payload(
         edges.append({
             "identifier": request_id, "source": parent_id, "target": node_id, "stamp": done,
             "details": {
-                "input_args": [i], "input_kwargs": {"level": level},
+                "input_args": [first_arg], "input_kwargs": {"level": level},
                 "status": "Failed" if failed else "Completed", "output": output,
             },
             "parent": open_edge,

@@ -633,18 +633,25 @@ class GraphView(_RTWidget):
 
     Pan (drag), zoom (wheel), fit, fold a subtree (the ± handle or a double
     click), click a box for its inputs, output, error, duration and stamps.
-    Fan-outs wider than 40 show 25 children and a "+N more" box; past 1,500
-    visible boxes the view paints on a canvas.
+    Each box shows the node's name, duration and a summary of its first
+    arguments. More than 5 same-named siblings fold into a group box
+    ("fetch x300": outcomes, min/median/max duration, failures inside) that a
+    click opens 50 at a time. Labels never go below 10 px on screen: the view
+    pans (with a minimap) instead of shrinking them. A find box (names,
+    argument text, statuses) and a "failures only" switch sit above the graph;
+    past 1,500 visible boxes the view paints on a canvas.
     """
 
     _default_view = "graph"
 
 
 class TimelineView(_RTWidget):
-    """One bar per node from creation to completion on a time axis, stamps as ticks.
+    """Bars from creation to completion on a time axis, stamps as ticks, one lane per node name.
 
-    Rows follow the call tree (depth-first); wheel zooms the time axis, drag
-    pans, hover a bar for its details.
+    A lane of many calls is a concurrency band that opens into one bar per call
+    when its name is clicked or when zooming in leaves few of them in view.
+    Wheel zooms the time axis, drag pans, shift+wheel scrolls rows, hover a bar
+    for its details.
     """
 
     _default_view = "timeline"

@@ -12,7 +12,7 @@ await mkdir(out, { recursive: true });
 
 const common = {
   bundle: true,
-  minify: true,
+  minify: process.env.RT_NO_MINIFY ? false : true,
   target: ["es2020"],
   legalComments: "none",
   logLevel: "warning",

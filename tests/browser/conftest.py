@@ -7,11 +7,15 @@ The browser tests skip, saying why, only when /usr/bin/chromium is missing
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from railtracks_nb import widgets
 from tests.chromium import ARTIFACTS
 
 # The browser fixture (one headless Chromium per module) lives in tests/conftest.py,
@@ -73,3 +77,75 @@ def watched_page(browser) -> Iterator[PageWatch]:
         yield PageWatch(page)
     finally:
         context.close()
+
+
+# -- the anywidget module, as a notebook front end would load it ------------------------
+HOST_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<link rel="stylesheet" href="widget.css"></head>
+<body><div id="out"></div>
+<script type="module">
+import widget from "./widget.js";
+// A stand-in for the ipywidgets/anywidget model: Backbone-style events, bytes as DataView.
+class Model {
+  constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
+  get(k) { return this.state[k]; }
+  set(k, v) { this.state[k] = v; this.trigger("change:" + k, v); }
+  save_changes() {}
+  send(msg) { this.sent.push(msg); }
+  on(e, cb) { (this.handlers[e] ||= []).push(cb); }
+  off(e, cb) { this.handlers[e] = (this.handlers[e] || []).filter((h) => cb && h !== cb); }
+  trigger(e, ...a) { for (const cb of this.handlers[e] || []) cb(...a); }
+}
+const out = document.getElementById("out");
+window.start = (state) => {
+  const bytes = new TextEncoder().encode(state.data);
+  const model = new Model({ ...state, data: new DataView(bytes.buffer) });
+  window.__model = model;
+  widget.initialize({ model });
+  widget.render({ model, el: out });
+  window.__railtracksView = out.rtView;
+};
+// The `data` trait fetched as bytes (as the kernel sends it), then rendered; resolves to the
+// milliseconds from having the bytes to the first frame painted after the render.
+window.startFrom = async (url, state) => {
+  const bytes = await (await fetch(url)).arrayBuffer();
+  const t0 = performance.now();
+  const model = new Model({ ...state, data: new DataView(bytes) });
+  window.__model = model;
+  widget.initialize({ model });
+  widget.render({ model, el: out });
+  window.__railtracksView = out.rtView;
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  return performance.now() - t0;
+};
+window.__hostReady = true;
+</script></body></html>
+"""
+
+
+@pytest.fixture
+def static_server(tmp_path) -> Iterator[str]:
+    """Serve the package's static files and the host page on a loopback port.
+
+    The served folder is ``tmp_path / "www"``: a test may add data files there.
+    """
+    root = tmp_path / "www"
+    root.mkdir()
+    for name in ("widget.js", "widget.css"):
+        (root / name).write_bytes((widgets._STATIC / name).read_bytes())
+    (root / "host.html").write_text(HOST_PAGE)
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep test output readable
+        pass

@@ -3,16 +3,10 @@ anywidget module rendering a snapshot and live deltas from a real session."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib
 import json
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import railtracks_nb as rt
 from railtracks_nb import widgets
@@ -148,82 +142,37 @@ def test_exported_page_downloads_json_svg_and_png(watched_page, tmp_path):
     watched_page.assert_clean()
 
 
-def test_big_sessions_fold_fan_outs_and_switch_to_canvas(watched_page, tmp_path):
+def test_wide_fan_out_of_distinct_names_is_painted_on_a_canvas(watched_page, tmp_path):
     page = watched_page.page
-    _open_export(watched_page, synthetic_payload((2000,), fail={7}), tmp_path)
-    # 2,000 children: 25 shown (the failure among them) and one "+1,975 more" box.
-    assert page.get_attribute(".rt-graph", "data-mode") == "svg"
-    assert _nodes(page) == 1 + 1 + 25 + 1
-    more = page.locator(".rt-kind-more")
-    assert more.locator(".rt-node-label").text_content() == "+1,975 more"
-    assert page.locator(".rt-node[data-status='Failed']").count() == 1
-    more.click()
-    # Every child shown: past the SVG limit, the graph is painted on a canvas.
+    payload = synthetic_payload((2000,), fail={7})
+    _open_export(watched_page, payload, tmp_path)
+    # 2,000 differently named children are not grouped: past the SVG limit, a canvas.
     page.wait_for_selector(".rt-graph[data-mode='canvas']")
     assert page.get_attribute(".rt-graph", "data-visible-nodes") == "2002"
     assert page.get_attribute(".rt-timeline", "data-bars") == "2001"
+    # Fitting stops while labels are readable; the rest is panned to, the minimap shows it.
+    assert page.evaluate("window.__railtracksView.graph.smallestLabelPx") >= 10
+    page.wait_for_selector(".rt-graph[data-minimap='1']")
     # Clicking on the canvas still selects the box under the pointer.
-    key = synthetic_payload((2000,), fail={7})["runs"][0]["nodes"][0]["identifier"]
+    key = payload["runs"][0]["nodes"][0]["identifier"]
     assert page.evaluate("k => window.__railtracksView.graph.focus(k)", key)
     pos = page.evaluate("k => window.__railtracksView.graph.screenPosition(k)", key)
     page.mouse.click(pos["x"], pos["y"])
     assert page.locator(".rt-details-title").inner_text() == "node_1_1"
+    # Zoomed out past legibility, the canvas draws no text at all.
+    page.evaluate(
+        "() => { const g = window.__railtracksView.graph; g.focus(g.drawnBoxes()[0].key); }"
+    )
+    page.hover(".rt-graph-stage")
+    for _ in range(6):
+        page.mouse.wheel(0, 600)
+    page.wait_for_function("window.__railtracksView.graph.scale < 10 / 11")
+    assert page.evaluate("window.__railtracksView.graph.smallestLabelPx") is None
     watched_page.screenshot("browser-canvas-2000.png")
     watched_page.assert_clean()
 
 
-# -- the anywidget module, as a notebook front end would load it ------------------------
-HOST_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<link rel="stylesheet" href="widget.css"></head>
-<body><div id="out"></div>
-<script type="module">
-import widget from "./widget.js";
-// A stand-in for the ipywidgets/anywidget model: Backbone-style events, bytes as DataView.
-class Model {
-  constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
-  get(k) { return this.state[k]; }
-  set(k, v) { this.state[k] = v; this.trigger("change:" + k, v); }
-  save_changes() {}
-  send(msg) { this.sent.push(msg); }
-  on(e, cb) { (this.handlers[e] ||= []).push(cb); }
-  off(e, cb) { this.handlers[e] = (this.handlers[e] || []).filter((h) => cb && h !== cb); }
-  trigger(e, ...a) { for (const cb of this.handlers[e] || []) cb(...a); }
-}
-window.start = (state) => {
-  const bytes = new TextEncoder().encode(state.data);
-  const model = new Model({ ...state, data: new DataView(bytes.buffer) });
-  window.__model = model;
-  widget.initialize({ model });
-  widget.render({ model, el: document.getElementById("out") });
-};
-window.__hostReady = true;
-</script></body></html>
-"""
-
-
-@pytest.fixture
-def static_server(tmp_path) -> Iterator[str]:
-    """Serve the package's static files and the host page on a loopback port."""
-    root = tmp_path / "www"
-    root.mkdir()
-    for name in ("widget.js", "widget.css"):
-        (root / name).write_bytes((widgets._STATIC / name).read_bytes())
-    (root / "host.html").write_text(HOST_PAGE)
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep test output readable
-        pass
+# -- the anywidget module, as a notebook front end would load it (see conftest.HOST_PAGE) --
 
 
 def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_server):

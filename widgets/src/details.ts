@@ -1,8 +1,12 @@
 // The details panel for a clicked box. All values are set with textContent.
 
-import type { VNode } from "./graph";
-import { edgeSnapAt, finishedAt, type Store, stampsAt, statusAt } from "./store";
+import { argSummary, durationText } from "./labels";
+import { edgeSnapAt, finishedAt, type NodeRec, type Store, stampsAt, statusAt } from "./store";
+import { countsText, groupAt, groupInfo, subtreeSums, type VNode } from "./tree";
 import { el, fmtDuration, fmtInt, fmtTime, pretty } from "./util";
+
+/** How many failed members a group's details list. */
+const LISTED_FAILURES = 20;
 
 // Plain divs, not <dl>: notebook front ends style dl/dt/dd in rendered outputs.
 function row(dl: HTMLElement, label: string, value: string, cls = ""): void {
@@ -35,6 +39,10 @@ export function renderDetails(
       row(dl, "Runs", fmtInt(store.runHeaders().length));
       row(dl, "Nodes", fmtInt(index.nodes.size));
       panel.append(dl);
+    } else if (groupAt(index, key, step)) {
+      // Recomputed from the data, not taken from the clicked box: a live group keeps growing.
+      const g = groupAt(index, key, step)!;
+      renderGroup(panel, store, g.name, g.members, step);
     } else {
       panel.append(el("p", "rt-muted", "This node is not part of the session at this step."));
     }
@@ -77,4 +85,31 @@ export function renderDetails(
   const extra = { ...rec.internals };
   delete (extra as any).latency;
   if (Object.keys(extra).length) block(panel, "Internals", extra);
+}
+
+/** A group box: how many, how they ended, how long they took, and which failed. */
+function renderGroup(panel: HTMLElement, store: Store, name: string, members: NodeRec[], step: number | null): void {
+  const g = groupInfo(name, members, step);
+  const failed = subtreeSums(store.index(), step, null).failed;
+  const failedInside = members.reduce((n, m) => n + (failed.get(m) ?? 0), 0);
+  panel.append(el("h3", "rt-details-title", `${name} ×${fmtInt(members.length)}`));
+  const dl = el("div", "rt-dl");
+  row(dl, "Calls", fmtInt(members.length));
+  row(dl, "Outcomes", countsText(g.counts) || "—");
+  row(dl, "Duration", `min ${fmtDuration(g.min)} · median ${fmtDuration(g.median)} · max ${fmtDuration(g.max)}`);
+  if (failedInside) row(dl, "Failed inside", fmtInt(failedInside), "rt-error");
+  panel.append(dl);
+  panel.append(el("p", "rt-muted", "A click on the group box opens it (its calls are drawn to its right) or closes it."));
+  const failedCalls = members.filter((m) => statusAt(m, step) === "Failed");
+  if (failedCalls.length) {
+    panel.append(el("h4", undefined, `Failed calls (${fmtInt(failedCalls.length)})`));
+    const list = el("ol", "rt-stamps rt-group-failures");
+    for (const m of failedCalls.slice(0, LISTED_FAILURES)) {
+      list.append(el("li", undefined, `${argSummary(m)} · ${durationText(m, step)}`));
+    }
+    if (failedCalls.length > LISTED_FAILURES) {
+      list.append(el("li", "rt-muted", `… ${fmtInt(failedCalls.length - LISTED_FAILURES)} more`));
+    }
+    panel.append(list);
+  }
 }

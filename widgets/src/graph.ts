@@ -1,52 +1,48 @@
 // The call-tree view. Layout by d3-hierarchy's tidy tree (callers on the
 // left, callees to the right), pan/zoom by d3-zoom. Small trees are drawn as
 // SVG (crisp, selectable, accessible); past SVG_LIMIT visible boxes the same
-// layout is painted on a canvas so 10,000 nodes stay fluid. Large fan-outs are
-// folded into one "+N more" box (click it to show them all), which keeps the
-// default picture readable and cheap however wide a gather is.
+// layout is painted on a canvas. Same-named siblings are folded into group
+// boxes (tree.ts), so a 100,000-node fan-out is a handful of boxes until one
+// is opened, a page at a time. Labels are never drawn below a readable size:
+// fitting stops at the smallest readable scale and the view pans from there,
+// with a minimap for the overview; zooming out further shows shapes only.
 
 import { hierarchy, tree, type HierarchyPointNode } from "d3-hierarchy";
 import { select } from "d3-selection";
 import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from "d3-zoom";
+import { GraphFinder } from "./finder";
+import { fitText, measure, MIN_LABEL_PX, SMALL_FONT_PX } from "./labels";
+import { Minimap } from "./minimap";
+import { type NodeRec, type Status, STATUS_COLORS, STATUSES, type Store } from "./store";
 import {
-  type Index,
-  type NodeRec,
-  type Status,
-  STATUS_COLORS,
-  type Store,
-  statusAt,
-  visibleAt,
-} from "./store";
-import { button, el, fmtInt, frameScheduler, SVG_NS, svgEl, truncate } from "./util";
-import { TEXT_ON_FILL } from "./vocabulary";
+  buildVisibleTree,
+  countsText,
+  groupKey,
+  parentKeyOf,
+  ROOT_KEY,
+  type VNode,
+} from "./tree";
+import { button, el, fmtInt, frameScheduler, SVG_NS, svgEl } from "./util";
+import { NEUTRAL_COLOUR, OUTCOME_COLOURS, TEXT_ON_FILL } from "./vocabulary";
 
-export const NODE_W = 160;
-export const NODE_H = 24;
-const COL_W = 210;
-const ROW_H = 32;
+export type { VNode } from "./tree";
+
+export const NODE_W = 220;
+export const NODE_H = 42;
+const COL_W = 270;
+const ROW_H = 52;
+const NAME_PX = 12;
 /** More visible boxes than this and the view switches from SVG to canvas. */
 export const SVG_LIMIT = 1500;
-/** A caller with more children than this shows FANOUT_SHOWN of them and a "+N more" box. */
-export const FANOUT_LIMIT = 40;
-const FANOUT_SHOWN = 25;
+/** The smallest zoom at which every label is still at least MIN_LABEL_PX on screen. */
+export const MIN_READABLE_K = MIN_LABEL_PX / SMALL_FONT_PX;
 
-export type VKind = "root" | "node" | "more";
+const HALO = "#1f5fbf";
+const MATCH = OUTCOME_COLOURS.open;
 
-export interface VNode {
-  key: string;
-  kind: VKind;
-  rec: NodeRec | null;
-  label: string;
-  status: Status | "Session" | "More";
-  children: VNode[];
-  /** Children exist but are folded away by the user. */
-  collapsed: boolean;
-  hasChildren: boolean;
-  /** Descendants hidden by folding (for the "(+N)" hint). */
-  hiddenCount: number;
-  /** For a "+N more" box: the caller whose fan-out it stands for, and its make-up. */
-  moreOf?: string;
-  moreCounts?: Record<Status, number>;
+/** Group boxes use the neutral fill (as the session box), with a solid border and an outcome bar. */
+function fillOf(v: VNode): string {
+  return v.kind === "group" ? NEUTRAL_COLOUR : STATUS_COLORS[v.status];
 }
 
 export interface Placed {
@@ -63,99 +59,6 @@ export interface Layout {
   x1: number;
   y0: number;
   y1: number;
-}
-
-export const ROOT_KEY = "__session__";
-
-function countDescendants(rec: NodeRec, step: number | null): number {
-  let n = 0;
-  const stack = [...rec.children];
-  while (stack.length) {
-    const r = stack.pop()!;
-    if (!visibleAt(r, step)) continue;
-    n += 1;
-    for (const c of r.children) stack.push(c);
-  }
-  return n;
-}
-
-/** The tree that is drawn: folding and fan-out aggregation applied. */
-export function buildVisibleTree(
-  index: Index,
-  title: string,
-  step: number | null,
-  collapsed: Set<string>,
-  expandedFanouts: Set<string>,
-): VNode {
-  const root: VNode = {
-    key: ROOT_KEY,
-    kind: "root",
-    rec: null,
-    label: title,
-    status: "Session",
-    children: [],
-    collapsed: collapsed.has(ROOT_KEY),
-    hasChildren: false,
-    hiddenCount: 0,
-  };
-  const work: [VNode, NodeRec[], string][] = [[root, index.roots, ROOT_KEY]];
-  while (work.length) {
-    const [parent, kids, parentKey] = work.pop()!;
-    const visible = kids.filter((k) => visibleAt(k, step));
-    parent.hasChildren = visible.length > 0;
-    if (parent.collapsed) {
-      parent.hiddenCount = parent.rec
-        ? countDescendants(parent.rec, step)
-        : visible.reduce((n, r) => n + 1 + countDescendants(r, step), 0);
-      continue;
-    }
-    let shown = visible;
-    let rest: NodeRec[] = [];
-    if (visible.length > FANOUT_LIMIT && !expandedFanouts.has(parentKey)) {
-      // Failures first: they are what one opens a big fan-out to find.
-      const failed = visible.filter((r) => statusAt(r, step) === "Failed").slice(0, FANOUT_SHOWN);
-      const chosen = new Set(failed);
-      for (const r of visible) {
-        if (chosen.size >= FANOUT_SHOWN) break;
-        chosen.add(r);
-      }
-      shown = visible.filter((r) => chosen.has(r));
-      rest = visible.filter((r) => !chosen.has(r));
-    }
-    for (const rec of shown) {
-      const v: VNode = {
-        key: rec.id,
-        kind: "node",
-        rec,
-        label: rec.name,
-        status: statusAt(rec, step),
-        children: [],
-        collapsed: collapsed.has(rec.id),
-        hasChildren: false,
-        hiddenCount: 0,
-      };
-      parent.children.push(v);
-      work.push([v, rec.children, rec.id]);
-    }
-    if (rest.length) {
-      const counts: Record<Status, number> = { Open: 0, Completed: 0, Failed: 0, Cancelled: 0 };
-      for (const r of rest) counts[statusAt(r, step)] += 1;
-      parent.children.push({
-        key: `${parentKey}::more`,
-        kind: "more",
-        rec: null,
-        label: `+${fmtInt(rest.length)} more`,
-        status: "More",
-        children: [],
-        collapsed: false,
-        hasChildren: false,
-        hiddenCount: rest.reduce((n, r) => n + 1 + countDescendants(r, step), 0),
-        moreOf: parentKey,
-        moreCounts: counts,
-      });
-    }
-  }
-  return root;
 }
 
 export function layoutTree(root: VNode): Layout {
@@ -191,22 +94,60 @@ function linkPath(a: Placed, b: Placed): string {
   return `M${sx},${a.y}C${mx},${a.y} ${mx},${b.y} ${b.x},${b.y}`;
 }
 
-export function boxLabel(v: VNode): string {
-  const base = truncate(v.label, 22);
-  return v.collapsed && v.hiddenCount ? `${truncate(v.label, 15)} (+${fmtInt(v.hiddenCount)})` : base;
+export const NAME_FONT = `600 12px system-ui, sans-serif`;
+export const SMALL_FONT = `${SMALL_FONT_PX}px system-ui, sans-serif`;
+
+/** The three texts of a box, cut to fit it: name (first line), right of it, and the second line. */
+export function boxTexts(v: VNode): { name: string; right: string; sub: string } {
+  const right = fitText(v.right, SMALL_FONT, NODE_W / 2);
+  const rightW = right ? measure(right, SMALL_FONT) + 8 : 0;
+  const folded = v.collapsed && v.hiddenCount && v.kind !== "group" ? ` (+${fmtInt(v.hiddenCount)})` : "";
+  const room = NODE_W - 16 - rightW;
+  const name = folded
+    ? `${fitText(v.label, NAME_FONT, Math.max(30, room - measure(folded, NAME_FONT)))}${folded}`
+    : fitText(v.label, NAME_FONT, room);
+  return { name, right, sub: fitText(v.sub, SMALL_FONT, NODE_W - 16) };
 }
 
 function tooltip(v: VNode): string {
-  if (v.kind === "more" && v.moreCounts) {
-    const c = v.moreCounts;
-    const cancelled = c.Cancelled ? `, ${c.Cancelled} cancelled` : "";
-    return `${v.label}: ${c.Completed} completed, ${c.Failed} failed${cancelled}, ${c.Open} open. Click to show all.`;
+  if (v.kind === "group" && v.group) {
+    const g = v.group;
+    return `${v.label}: ${countsText(g.counts)}. Click to ${v.collapsed ? "open" : "close"} the group.`;
   }
+  if (v.kind === "more") return `${v.label}: ${v.sub}.`;
   if (v.kind === "root") return `Session ${v.label}`;
   const r = v.rec!;
-  return `${r.name} (${r.type}) · ${v.status}`;
+  const inside = v.failedInside ? ` · ${fmtInt(v.failedInside)} failed below` : "";
+  return `${r.name} (${r.type}) · ${v.status} · ${v.right}\n${v.sub}${inside}`;
 }
 
+/** The status bar of a group: the share of each outcome among its members. */
+function statusSegments(v: VNode): [Status, number, number][] {
+  const g = v.group!;
+  const total = g.members.length || 1;
+  const width = NODE_W - 16;
+  const out: [Status, number, number][] = [];
+  let x = 8;
+  // Failures last (at the right end), where the eye finds them; any other outcome before.
+  for (const s of [...STATUSES.filter((x) => x !== "Failed"), "Failed"] as Status[]) {
+    if (!g.counts[s]) continue;
+    // A single failure among 100,000 still gets a visible sliver.
+    const w = Math.max(3, (g.counts[s] / total) * width);
+    out.push([s, x, w]);
+    x += w;
+  }
+  const over = x - 8 - width;
+  if (over > 0 && out.length) {
+    const widest = out.reduce((a, b) => (b[2] > a[2] ? b : a));
+    widest[2] -= over;
+    let cx = 8;
+    for (const seg of out) {
+      seg[1] = cx;
+      cx += seg[2];
+    }
+  }
+  return out;
+}
 
 export interface GraphOptions {
   onSelect?: (key: string | null, v: VNode | null) => void;
@@ -219,6 +160,9 @@ export class GraphPanel {
   private svg: SVGSVGElement;
   private viewport: SVGGElement;
   private canvas: HTMLCanvasElement;
+  private crumbs: HTMLDivElement;
+  private minimap: Minimap;
+  readonly finder: GraphFinder;
   private zoomer: ZoomBehavior<HTMLDivElement, unknown>;
   private transform: ZoomTransform = zoomIdentity;
   private userMoved = false;
@@ -226,12 +170,17 @@ export class GraphPanel {
   private mode: "svg" | "canvas" = "svg";
   private step: number | null = null;
   private collapsed = new Set<string>();
-  private expandedFanouts = new Set<string>();
+  private openGroups = new Map<string, number>();
+  private pinned = new Set<string>();
+  private failuresOnly = false;
   private selected: string | null = null;
   private renderedVersion = -1;
   private unsub: () => void;
   private resizeObs: ResizeObserver | null = null;
+  /** The smallest label drawn by the last canvas paint, in screen px (null: none drawn). */
+  private canvasLabelPx: number | null = null;
   readonly schedule: () => void;
+  private scheduleMinimap: () => void;
 
   constructor(
     container: HTMLElement,
@@ -240,13 +189,31 @@ export class GraphPanel {
   ) {
     this.root = el("div", "rt-graph");
     const bar = el("div", "rt-graph-bar");
-    const fit = button("rt-fit", "Fit", "Fit the whole tree in view", () => this.fit(true));
-    const expand = button("rt-expand-all", "Expand all", "Unfold every collapsed subtree", () => {
+    const fit = button("rt-fit", "Fit", "Fit the tree in view, as far as labels stay readable", () => this.fit(true));
+    const expand = button("rt-expand-all", "Expand all", "Unfold every folded subtree (groups stay grouped)", () => {
       this.collapsed.clear();
       this.refresh(true);
     });
-    const hint = el("span", "rt-hint", "drag to pan · wheel to zoom · click a box for details · ± folds a subtree");
-    bar.append(fit, expand, hint);
+    this.finder = new GraphFinder(bar, {
+      store,
+      step: () => this.step,
+      failuresOnly: () => this.failuresOnly,
+      setFailuresOnly: (on) => {
+        this.failuresOnly = on;
+        this.root.dataset.failuresOnly = on ? "1" : "0";
+        this.refresh(true);
+      },
+      changed: () => this.refresh(false),
+      goTo: (rec) => {
+        this.reveal(rec);
+        this.focus(rec.id);
+        this.activate(rec.id);
+      },
+    });
+    const hint = el("span", "rt-hint", "drag to pan · wheel to zoom · click a box for details, a group to open it");
+    bar.prepend(fit, expand);
+    bar.append(hint);
+    this.crumbs = el("div", "rt-breadcrumb");
     this.stage = el("div", "rt-graph-stage");
     this.svg = document.createElementNS(SVG_NS, "svg");
     this.svg.setAttribute("class", "rt-graph-svg");
@@ -255,11 +222,15 @@ export class GraphPanel {
     this.canvas = el("canvas", "rt-graph-canvas");
     this.canvas.style.display = "none";
     this.stage.append(this.svg, this.canvas);
-    this.root.append(bar, this.stage);
+    this.minimap = new Minimap(this.stage, (x, y) => {
+      this.userMoved = true;
+      select(this.stage).call(this.zoomer.translateTo, x, y);
+    });
+    this.root.append(bar, this.crumbs, this.stage);
     container.appendChild(this.root);
 
     this.zoomer = zoom<HTMLDivElement, unknown>()
-      .scaleExtent([0.005, 4])
+      .scaleExtent([0.01, 4])
       .on("zoom", (event) => {
         this.transform = event.transform;
         if (event.sourceEvent) this.userMoved = true;
@@ -269,17 +240,19 @@ export class GraphPanel {
 
     this.svg.addEventListener("click", (e) => this.onSvgClick(e));
     this.svg.addEventListener("dblclick", (e) => {
-      const key = (e.target as Element).closest(".rt-node")?.getAttribute("data-key");
+      const key = (e.target as Element).closest(".rt-kind-node")?.getAttribute("data-key");
       if (key) this.toggle(key);
     });
     this.canvas.addEventListener("click", (e) => this.onCanvasClick(e));
 
     this.schedule = frameScheduler(() => this.render());
+    this.scheduleMinimap = frameScheduler(() => this.drawMinimap());
     this.unsub = store.subscribe(() => this.schedule());
     if (typeof ResizeObserver === "function") {
       this.resizeObs = new ResizeObserver(() => {
         if (this.mode === "canvas") this.drawCanvas();
         if (!this.userMoved) this.fit(false);
+        this.scheduleMinimap();
       });
       this.resizeObs.observe(this.stage);
     }
@@ -289,6 +262,7 @@ export class GraphPanel {
   destroy(): void {
     this.unsub();
     this.resizeObs?.disconnect();
+    this.finder.destroy();
     select(this.stage).on(".zoom", null);
     this.root.remove();
   }
@@ -308,17 +282,40 @@ export class GraphPanel {
         g?.classList.add("rt-selected");
       }
     } else this.drawCanvas();
+    this.showCrumbs();
   }
 
+  /** Fold or unfold a node's subtree; open or close a group. */
   toggle(key: string): void {
-    if (this.collapsed.has(key)) this.collapsed.delete(key);
+    const p = this.layout?.byKey.get(key);
+    if (p?.v.kind === "group") {
+      if (this.openGroups.has(key)) this.openGroups.delete(key);
+      else this.openGroups.set(key, 1);
+    } else if (this.collapsed.has(key)) this.collapsed.delete(key);
     else this.collapsed.add(key);
     this.refresh(false);
   }
 
-  /** Show every child of a folded fan-out. */
-  expandFanout(parentKey: string): void {
-    this.expandedFanouts.add(parentKey);
+  /** Show the next page of an opened group's members. */
+  showMore(groupKeyOf: string): void {
+    this.openGroups.set(groupKeyOf, (this.openGroups.get(groupKeyOf) ?? 0) + 1);
+    this.refresh(false);
+  }
+
+  /** Make a node drawn: unfold its ancestors, open (and pin it in) the groups on its way. */
+  reveal(rec: NodeRec): void {
+    const index = this.store.index();
+    let cur: NodeRec | undefined = rec;
+    const seen = new Set<NodeRec>();
+    while (cur && !seen.has(cur)) {
+      seen.add(cur);
+      const parentKey = parentKeyOf(cur, index);
+      this.collapsed.delete(parentKey);
+      const gk = groupKey(parentKey, cur.name);
+      if (!this.openGroups.has(gk)) this.openGroups.set(gk, 1);
+      this.pinned.add(cur.id);
+      cur = parentKey === ROOT_KEY ? undefined : index.nodes.get(parentKey);
+    }
     this.refresh(false);
   }
 
@@ -328,6 +325,21 @@ export class GraphPanel {
 
   get currentMode(): "svg" | "canvas" {
     return this.mode;
+  }
+
+  /** The current zoom scale (1: boxes at their natural size). */
+  get scale(): number {
+    return this.transform.k;
+  }
+
+  /** The smallest label on screen in px, or null when labels are hidden (zoomed out too far). */
+  get smallestLabelPx(): number | null {
+    if (this.mode === "canvas") return this.canvasLabelPx;
+    return this.labelsShown() ? SMALL_FONT_PX * this.transform.k : null;
+  }
+
+  private labelsShown(): boolean {
+    return SMALL_FONT_PX * this.transform.k >= MIN_LABEL_PX - 1e-6;
   }
 
   private refresh(refit: boolean): void {
@@ -340,7 +352,14 @@ export class GraphPanel {
     if (this.renderedVersion === this.store.version && this.layout) return;
     this.renderedVersion = this.store.version;
     const index = this.store.index();
-    const vroot = buildVisibleTree(index, this.store.title, this.step, this.collapsed, this.expandedFanouts);
+    const vroot = buildVisibleTree(index, this.store.title, {
+      step: this.step,
+      collapsed: this.collapsed,
+      openGroups: this.openGroups,
+      pinned: this.pinned,
+      failuresOnly: this.failuresOnly,
+      matches: this.finder.matchIds(),
+    });
     this.layout = layoutTree(vroot);
     this.mode = this.layout.placed.length > SVG_LIMIT ? "canvas" : "svg";
     this.root.dataset.mode = this.mode;
@@ -351,26 +370,91 @@ export class GraphPanel {
     else this.viewport.replaceChildren();
     if (!this.userMoved) this.fit(false);
     else this.applyTransform();
+    this.showCrumbs();
   }
 
-  fit(animateless: boolean): void {
-    if (animateless) this.userMoved = false;
+  /**
+   * Fit the tree in view, but never below the smallest readable scale: a big
+   * tree starts at its entry node, readable, and is panned from there.
+   */
+  fit(fromUser: boolean): void {
+    if (fromUser) this.userMoved = false;
     const L = this.layout;
     const w = this.stage.clientWidth;
     const h = this.stage.clientHeight;
     if (!L || !w || !h) return;
     const bw = L.x1 - L.x0 + 40;
     const bh = L.y1 - L.y0 + 40;
-    // Never blow a small tree up past 1:1, never shrink a big one past legibility of its shape.
-    const k = Math.max(0.005, Math.min(1.2, w / bw, h / bh));
-    const tx = (w - (L.x1 - L.x0) * k) / 2 - L.x0 * k;
-    const ty = (h - (L.y1 - L.y0) * k) / 2 - L.y0 * k;
+    const k = Math.max(MIN_READABLE_K, Math.min(1.2, w / bw, h / bh));
+    let tx = (w - (L.x1 - L.x0) * k) / 2 - L.x0 * k;
+    let ty = (h - (L.y1 - L.y0) * k) / 2 - L.y0 * k;
+    if (bw * k > w) tx = 20 - L.x0 * k;
+    if (bh * k > h) {
+      // Too tall: centre on the entry node, which sits in the middle of its callees.
+      const rootY = L.byKey.get(ROOT_KEY)?.y ?? 0;
+      ty = h / 2 - rootY * k;
+    }
     select(this.stage).call(this.zoomer.transform, zoomIdentity.translate(tx, ty).scale(k));
   }
 
   private applyTransform(): void {
+    this.root.dataset.labels = this.labelsShown() ? "on" : "off";
     if (this.mode === "svg") this.viewport.setAttribute("transform", this.transform.toString());
     else this.drawCanvas();
+    this.scheduleMinimap();
+  }
+
+  private drawMinimap(): void {
+    const L = this.layout;
+    const w = this.stage.clientWidth;
+    const h = this.stage.clientHeight;
+    if (!L || !w || !h) return;
+    const t = this.transform;
+    const [vx0, vy0] = t.invert([0, 0]);
+    const [vx1, vy1] = t.invert([w, h]);
+    const boxes = L.placed.map((p) => ({
+      x: p.x,
+      y: p.y - NODE_H / 2,
+      w: NODE_W,
+      h: NODE_H,
+      color: p.v.failedInside && p.v.kind !== "node" ? STATUS_COLORS.Failed : fillOf(p.v),
+    }));
+    this.minimap.draw(boxes, { x0: L.x0, y0: L.y0, x1: L.x1, y1: L.y1 }, { x0: vx0, y0: vy0, x1: vx1, y1: vy1 });
+    this.root.dataset.minimap = this.minimap.visible ? "1" : "0";
+  }
+
+  /** The way from the session to the selected node, each step clickable. */
+  private showCrumbs(): void {
+    const index = this.store.index();
+    const rec = this.selected ? index.nodes.get(this.selected) : undefined;
+    this.crumbs.replaceChildren();
+    if (!rec) {
+      this.crumbs.append(el("span", "rt-muted", this.store.title));
+      return;
+    }
+    const path: NodeRec[] = [];
+    const seen = new Set<NodeRec>();
+    for (let cur: NodeRec | undefined = rec; cur && !seen.has(cur); ) {
+      seen.add(cur);
+      path.unshift(cur);
+      const pk = parentKeyOf(cur, index);
+      cur = pk === ROOT_KEY ? undefined : index.nodes.get(pk);
+    }
+    const items: HTMLElement[] = [el("span", "rt-muted", this.store.title)];
+    const shown = path.length > 6 ? [...path.slice(0, 2), null, ...path.slice(-3)] : path;
+    for (const r of shown) {
+      items.push(el("span", "rt-crumb-sep", "›"));
+      if (!r) {
+        items.push(el("span", "rt-muted", "…"));
+        continue;
+      }
+      const b = button("rt-crumb", r.name, `Show ${r.name}`, () => {
+        this.reveal(r);
+        this.focus(r.id);
+      });
+      items.push(b);
+    }
+    this.crumbs.append(...items);
   }
 
   private drawSvg(): void {
@@ -387,38 +471,66 @@ export class GraphPanel {
 
   private svgNode(p: Placed, interactive: boolean): SVGGElement {
     const v = p.v;
-    const statusClass = `rt-status-${v.status.toLowerCase()}`;
+    const classes = [
+      "rt-node",
+      `rt-kind-${v.kind}`,
+      `rt-status-${v.status.toLowerCase()}`,
+      v.key === this.selected ? "rt-selected" : "",
+      v.match ? "rt-match" : "",
+      v.rec && v.rec.id === this.finder.currentId ? "rt-current" : "",
+      v.context ? "rt-context" : "",
+      v.failedInside ? "rt-has-failure" : "",
+      v.kind === "group" ? (v.collapsed ? "rt-closed" : "rt-open") : "",
+    ].filter(Boolean);
     const g = svgEl("g", {
-      class: `rt-node rt-kind-${v.kind} ${statusClass}${v.key === this.selected ? " rt-selected" : ""}`,
+      class: classes.join(" "),
       transform: `translate(${p.x},${p.y - NODE_H / 2})`,
       "data-key": v.key,
       "data-status": v.status,
     });
     if (v.rec) g.setAttribute("data-name", v.rec.name);
-    const rect = svgEl("rect", {
-      width: NODE_W,
-      height: NODE_H,
-      rx: 6,
-      ry: 6,
-      fill: STATUS_COLORS[v.status],
-    });
-    const text = svgEl("text", { x: 8, y: NODE_H / 2 + 4, class: "rt-node-label", fill: TEXT_ON_FILL });
-    text.textContent = boxLabel(v);
+    if (v.group) {
+      g.setAttribute("data-name", v.group.name);
+      g.setAttribute("data-members", String(v.group.members.length));
+    }
+    if (v.failedInside) g.setAttribute("data-failed-inside", String(v.failedInside));
     const title = svgEl("title");
     title.textContent = tooltip(v);
-    g.append(title, rect, text);
+    g.appendChild(title);
+    if (v.match || v.matchInside) {
+      g.appendChild(svgEl("rect", { class: "rt-halo", x: -4, y: -4, width: NODE_W + 8, height: NODE_H + 8, rx: 9 }));
+    }
+    g.appendChild(svgEl("rect", { class: "rt-box", width: NODE_W, height: NODE_H, rx: 6, ry: 6, fill: fillOf(v) }));
+    const t = boxTexts(v);
+    const color = TEXT_ON_FILL;
+    const name = svgEl("text", { x: 8, y: 16, class: "rt-node-label", fill: color });
+    name.textContent = t.name;
+    g.appendChild(name);
+    if (t.right) {
+      const right = svgEl("text", { x: NODE_W - 8, y: 16, class: "rt-node-right", fill: color, "text-anchor": "end" });
+      right.textContent = t.right;
+      g.appendChild(right);
+    }
+    const sub = svgEl("text", { x: 8, y: 31, class: "rt-node-sub", fill: color });
+    sub.textContent = t.sub;
+    g.appendChild(sub);
+    if (v.kind === "group") {
+      for (const [s, x, w] of statusSegments(v)) {
+        g.appendChild(svgEl("rect", { class: "rt-group-bar", x, y: NODE_H - 7, width: w, height: 4, fill: STATUS_COLORS[s] }));
+      }
+    }
     if (interactive && v.hasChildren && v.kind !== "more") {
-      const t = svgEl("g", { class: "rt-toggle", transform: `translate(${NODE_W},${NODE_H / 2})` });
-      t.append(
+      const tg = svgEl("g", { class: "rt-toggle", transform: `translate(${NODE_W},${NODE_H / 2})` });
+      tg.append(
         svgEl("circle", { r: 7 }),
         Object.assign(svgEl("text", { x: 0, y: 4, "text-anchor": "middle" }), {
           textContent: v.collapsed ? "+" : "−",
         }),
       );
       const tt = svgEl("title");
-      tt.textContent = v.collapsed ? "Expand this subtree" : "Collapse this subtree";
-      t.appendChild(tt);
-      g.appendChild(t);
+      tt.textContent = v.collapsed ? "Expand" : "Collapse";
+      tg.appendChild(tt);
+      g.appendChild(tg);
     }
     return g;
   }
@@ -439,7 +551,17 @@ export class GraphPanel {
     const p = this.layout?.byKey.get(key);
     if (!p) return;
     if (p.v.kind === "more" && p.v.moreOf) {
-      this.expandFanout(p.v.moreOf);
+      this.showMore(p.v.moreOf);
+      return;
+    }
+    if (p.v.kind === "group") {
+      this.toggle(key);
+      // Opened: bring the group to the left third, its calls fill the rest of the view.
+      if (this.openGroups.has(key)) this.focus(key, 0.25);
+      const again = this.layout?.byKey.get(key);
+      this.selected = key;
+      this.setSelected(key);
+      this.opts.onSelect?.(key, again?.v ?? p.v);
       return;
     }
     this.selected = key;
@@ -447,8 +569,16 @@ export class GraphPanel {
     this.opts.onSelect?.(key, p.v);
   }
 
-  /** Pan (and zoom to 1:1) so the box `key` is in the middle of the view. */
-  focus(key: string): boolean {
+  /**
+   * Pan (and zoom to at least 1:1) so the box `key` is in view, vertically
+   * centred, its centre at `across` of the view's width (default: the middle).
+   */
+  focus(key: string, across = 0.5): boolean {
+    if (!this.layout?.byKey.has(key)) {
+      // A node folded away or inside a closed group (clicked in the timeline, say): show it first.
+      const rec = this.store.index().nodes.get(key);
+      if (rec) this.reveal(rec);
+    }
     const p = this.layout?.byKey.get(key);
     const w = this.stage.clientWidth;
     const h = this.stage.clientHeight;
@@ -457,7 +587,7 @@ export class GraphPanel {
     this.userMoved = true;
     select(this.stage).call(
       this.zoomer.transform,
-      zoomIdentity.translate(w / 2 - (p.x + NODE_W / 2) * k, h / 2 - p.y * k).scale(k),
+      zoomIdentity.translate(w * across - (p.x + NODE_W / 2) * k, h / 2 - p.y * k).scale(k),
     );
     return true;
   }
@@ -469,6 +599,17 @@ export class GraphPanel {
     const [x, y] = this.transform.apply([p.x + NODE_W / 2, p.y]);
     const r = this.stage.getBoundingClientRect();
     return { x: r.left + x, y: r.top + y };
+  }
+
+  /** The keys of the boxes drawn now, with their kind and status (for tests and tooling). */
+  drawnBoxes(): { key: string; kind: string; status: string; name: string; members: number }[] {
+    return (this.layout?.placed ?? []).map((p) => ({
+      key: p.v.key,
+      kind: p.v.kind,
+      status: p.v.status,
+      name: p.v.rec?.name ?? p.v.group?.name ?? p.v.label,
+      members: p.v.group?.members.length ?? 0,
+    }));
   }
 
   private hit(clientX: number, clientY: number): { p: Placed; toggle: boolean } | null {
@@ -524,7 +665,12 @@ export class GraphPanel {
     // Only what is on screen is painted.
     const [vx0, vy0] = t.invert([0, 0]);
     const [vx1, vy1] = t.invert([w, h]);
-    paintLayout(ctx, L, t.k, this.selected, { x0: vx0, y0: vy0, x1: vx1, y1: vy1 });
+    this.canvasLabelPx = paintLayout(ctx, L, t.k, this.selected, this.finder.currentId, {
+      x0: vx0,
+      y0: vy0,
+      x1: vx1,
+      y1: vy1,
+    });
   }
 
   /** The current view (folding and replay step applied) as a standalone SVG document. */
@@ -541,12 +687,17 @@ export class GraphPanel {
     svg.setAttribute("width", String(Math.ceil(w)));
     svg.setAttribute("height", String(Math.ceil(h)));
     svg.setAttribute("font-family", "system-ui, sans-serif");
-    svg.setAttribute("font-size", "12");
+    svg.setAttribute("font-size", String(SMALL_FONT_PX));
     svg.appendChild(svgEl("rect", { x: x0, y: y0, width: w, height: h, fill: "#ffffff" }));
     if (L) {
       const d = L.links.map(([a, b]) => linkPath(a, b)).join("");
       svg.appendChild(svgEl("path", { d, fill: "none", stroke: "#9aa3ad", "stroke-width": 1.2 }));
-      for (const p of L.placed) svg.appendChild(this.svgNode(p, false));
+      for (const p of L.placed) {
+        const g = this.svgNode(p, false);
+        g.querySelector(".rt-node-label")?.setAttribute("font-weight", "600");
+        g.querySelector(".rt-box")?.setAttribute("stroke", p.v.failedInside ? STATUS_COLORS.Failed : "#56606b");
+        svg.appendChild(g);
+      }
     }
     return new XMLSerializer().serializeToString(svg);
   }
@@ -567,7 +718,7 @@ export class GraphPanel {
     if (L) {
       ctx.scale(k, k);
       ctx.translate(pad - L.x0, pad - L.y0);
-      paintLayout(ctx, L, k, this.selected, null);
+      paintLayout(ctx, L, k, this.selected, this.finder.currentId, null);
     }
     return new Promise((resolve, reject) =>
       canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("PNG encoding failed"))), "image/png"),
@@ -575,13 +726,15 @@ export class GraphPanel {
   }
 }
 
+/** Paint a layout on a canvas; returns the smallest label drawn, in screen px (null: none). */
 function paintLayout(
   ctx: CanvasRenderingContext2D,
   L: Layout,
   k: number,
   selected: string | null,
+  current: string | null,
   view: { x0: number; y0: number; x1: number; y1: number } | null,
-): void {
+): number | null {
   const inView = (p: Placed) =>
     !view || (p.x + NODE_W + 10 >= view.x0 && p.x <= view.x1 && p.y + NODE_H >= view.y0 && p.y - NODE_H <= view.y1);
   ctx.lineWidth = 1.2 / Math.max(k, 0.2);
@@ -595,50 +748,79 @@ function paintLayout(
     ctx.bezierCurveTo(mx, a.y, mx, b.y, b.x, b.y);
   }
   ctx.stroke();
-  // Batch boxes by colour: one fill per status instead of one per box.
+  const shown = L.placed.filter(inView);
+  // Halos of search matches, under the boxes.
+  ctx.fillStyle = MATCH;
+  ctx.beginPath();
+  for (const p of shown) if (p.v.match || p.v.matchInside) ctx.rect(p.x - 4, p.y - NODE_H / 2 - 4, NODE_W + 8, NODE_H + 8);
+  ctx.fill();
+  // Batch boxes by colour: one fill per colour instead of one per box.
   const groups = new Map<string, Placed[]>();
-  for (const p of L.placed) {
-    if (!inView(p)) continue;
-    const list = groups.get(p.v.status) ?? [];
-    list.push(p);
-    groups.set(p.v.status, list);
+  for (const p of shown) {
+    const fill = fillOf(p.v);
+    const list = groups.get(fill);
+    if (list) list.push(p);
+    else groups.set(fill, [p]);
   }
-  for (const [status, list] of groups) {
-    ctx.fillStyle = STATUS_COLORS[status];
+  for (const [fill, list] of groups) {
+    ctx.fillStyle = fill;
     ctx.beginPath();
     for (const p of list) ctx.rect(p.x, p.y - NODE_H / 2, NODE_W, NODE_H);
     ctx.fill();
   }
-  if (selected) {
-    const p = L.byKey.get(selected);
-    if (p) {
-      ctx.strokeStyle = "#1f5fbf";
-      ctx.lineWidth = 3 / Math.max(k, 0.2);
-      ctx.strokeRect(p.x - 2, p.y - NODE_H / 2 - 2, NODE_W + 4, NODE_H + 4);
+  ctx.strokeStyle = STATUS_COLORS.Failed;
+  ctx.lineWidth = 2.5 / Math.max(k, 0.2);
+  ctx.beginPath();
+  for (const p of shown) if (p.v.failedInside) ctx.rect(p.x, p.y - NODE_H / 2, NODE_W, NODE_H);
+  ctx.stroke();
+  for (const p of shown) {
+    if (p.v.kind !== "group") continue;
+    for (const [s, x, w] of statusSegments(p.v)) {
+      ctx.fillStyle = STATUS_COLORS[s];
+      ctx.fillRect(p.x + x, p.y + NODE_H / 2 - 7, w, 4);
     }
   }
-  if (k * NODE_H >= 10) {
-    // Labels only once they would be legible.
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.textBaseline = "middle";
-    for (const list of groups.values()) {
-      for (const p of list) {
-        ctx.fillStyle = TEXT_ON_FILL;
-        ctx.fillText(boxLabel(p.v), p.x + 8, p.y + 1);
-        if (p.v.hasChildren && p.v.kind !== "more") {
-          ctx.fillStyle = "#ffffff";
-          ctx.strokeStyle = "#56606b";
-          ctx.lineWidth = 1;
-          ctx.beginPath();
-          ctx.arc(p.x + NODE_W, p.y, 7, 0, Math.PI * 2);
-          ctx.fill();
-          ctx.stroke();
-          ctx.fillStyle = "#222";
-          ctx.textAlign = "center";
-          ctx.fillText(p.v.collapsed ? "+" : "−", p.x + NODE_W, p.y + 1);
-          ctx.textAlign = "start";
-        }
-      }
+  for (const key of [selected, current]) {
+    const p = key ? L.byKey.get(key) : undefined;
+    if (!p) continue;
+    ctx.strokeStyle = HALO;
+    ctx.lineWidth = 3 / Math.max(k, 0.2);
+    ctx.strokeRect(p.x - 2, p.y - NODE_H / 2 - 2, NODE_W + 4, NODE_H + 4);
+  }
+  // Labels only where they are readable: never below MIN_LABEL_PX on screen.
+  if (SMALL_FONT_PX * k < MIN_LABEL_PX - 1e-6) return null;
+  ctx.textBaseline = "alphabetic";
+  for (const p of shown) {
+    const v = p.v;
+    const t = boxTexts(v);
+    const top = p.y - NODE_H / 2;
+    ctx.fillStyle = TEXT_ON_FILL;
+    ctx.font = NAME_FONT;
+    ctx.textAlign = "start";
+    ctx.fillText(t.name, p.x + 8, top + 16);
+    ctx.font = SMALL_FONT;
+    ctx.fillText(t.sub, p.x + 8, top + 31);
+    if (t.right) {
+      ctx.textAlign = "end";
+      ctx.fillText(t.right, p.x + NODE_W - 8, top + 16);
+      ctx.textAlign = "start";
+    }
+    if (v.hasChildren && v.kind !== "more") {
+      ctx.fillStyle = "#ffffff";
+      ctx.strokeStyle = "#56606b";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.arc(p.x + NODE_W, p.y, 7, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+      ctx.fillStyle = "#222";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.font = `${NAME_PX}px system-ui, sans-serif`;
+      ctx.fillText(v.collapsed ? "+" : "−", p.x + NODE_W, p.y + 1);
+      ctx.textAlign = "start";
+      ctx.textBaseline = "alphabetic";
     }
   }
+  return SMALL_FONT_PX * k;
 }

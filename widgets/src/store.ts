@@ -489,9 +489,15 @@ export class Store {
 
   private build(): Index {
     const nodes = new Map<string, NodeRec>();
+    // Step numbers count up from 0: an array indexed by step is several times faster
+    // than a Map at 200,000 stamps; anything else (a foreign file) goes to the Map.
+    const stepList: Stamp[] = [];
     const stepMap = new Map<number, Stamp>();
     const addStep = (s: Stamp | undefined) => {
-      if (s && typeof s.step === "number" && !stepMap.has(s.step)) stepMap.set(s.step, s);
+      if (!s || typeof s.step !== "number") return;
+      if (Number.isInteger(s.step) && s.step >= 0 && s.step < 1 << 26) {
+        if (stepList[s.step] === undefined) stepList[s.step] = s;
+      } else if (!stepMap.has(s.step)) stepMap.set(s.step, s);
     };
     for (const rs of this.runs.values()) {
       for (const s of rs.steps.values()) addStep(s);
@@ -594,7 +600,8 @@ export class Store {
         stack.push(child);
       }
     }
-    const steps = [...stepMap.values()].sort(byStep);
+    // filter() skips the holes, and keeps step order.
+    const steps = stepMap.size ? [...stepList.filter(Boolean), ...stepMap.values()].sort(byStep) : stepList.filter(Boolean);
     // Time zero is the first stamp of any run (the session may have been opened
     // long before its first call); the session's start time only if nothing ran.
     const startTime = steps.length ? steps[0].time : Number(this.meta.start_time) || 0;

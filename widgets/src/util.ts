@@ -54,7 +54,8 @@ export function truncate(text: string, max: number): string {
 export function fmtDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
   if (seconds === 0) return "0";
-  if (Math.abs(seconds) < 1e-3) return `${(seconds * 1e6).toFixed(0)} µs`;
+  // Rounded first, so 0.000999999 s reads "1.0 ms", not "1000 µs".
+  if (Math.abs(seconds) < 0.9995e-3) return `${(seconds * 1e6).toFixed(0)} µs`;
   if (seconds < 1) return `${(seconds * 1e3).toFixed(1)} ms`;
   if (seconds < 120) return `${seconds.toFixed(2)} s`;
   return `${Math.floor(seconds / 60)} min ${(seconds % 60).toFixed(0)} s`;
