@@ -58,7 +58,7 @@ class ExecutorConfig(BaseModel):
 
     @property
     def subscriber(self) -> Callable[..., Any] | None:
-        """Alias of ``broadcast_callback`` (the name seed 003 uses)."""
+        """Alias of ``broadcast_callback`` (the name Railtracks' documentation uses)."""
         return self.broadcast_callback
 
 

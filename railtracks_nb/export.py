@@ -2,7 +2,7 @@
 
 =============  ==============================================================
 ``.json``      The payload in the Railtracks saved-state schema
-               (``shared/reference/railtracks_state_schema.json``), with our
+               (a copy is ``tests/data/reference/railtracks_state_schema.json``), with our
                optional ``railtracks_nb`` extras.
 ``.graphml``   The call graph via networkx (one vertex per node, one edge per
                caller → callee request). Values that GraphML cannot hold

@@ -1,4 +1,4 @@
-"""The session lifecycle: the five states of the Raworc seed and only its transitions.
+"""The session lifecycle: the five states of Raworc's session lifecycle and only its transitions.
 
 ``INIT`` (created) → ``READY`` (open, nothing running) ⇄ ``BUSY`` (a request in
 flight); ``READY`` → ``IDLE`` (closed, state kept) → ``READY`` (reopened); any

@@ -4,7 +4,7 @@ Every change to a node or a request is a new immutable snapshot whose
 ``parent`` is the snapshot it replaces, so the full temporal history of a
 session can be replayed stamp by stamp. :class:`ExecutionInfo` bundles the
 forests of one session and serializes them in the Railtracks saved-state
-format (``shared/reference/railtracks_state_schema.json``).
+format (a copy of its schema is ``tests/data/reference/railtracks_state_schema.json``).
 """
 
 from __future__ import annotations

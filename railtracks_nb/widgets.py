@@ -1,8 +1,8 @@
 """Live notebook widgets (anywidget): the call graph, the stamp timeline, the
 session state, and a dashboard of all three with a replay slider.
 
-Every widget draws a *payload* (the Railtracks saved-state format, see
-``shared/reference/railtracks_state_schema.json``). The whole payload is sent
+Every widget draws a *payload* (the Railtracks saved-state format; a copy of its
+schema is ``tests/data/reference/railtracks_state_schema.json``). The whole payload is sent
 once, as JSON bytes in the ``data`` trait (``widget.payload`` reads it as a
 dict); after that, for a live :class:`Session`, a
 :class:`_LiveFeed` subscribed to the session's publisher sends *deltas*

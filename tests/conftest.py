@@ -12,7 +12,7 @@ import pytest
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
-# Copies of shared/reference: the schema our files follow and a file Railtracks itself saved.
+# The Railtracks saved-state schema our files follow, and a file Railtracks itself saved.
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 
 

@@ -1,4 +1,4 @@
-"""The session lifecycle (Raworc seed): the 5x5 transition table and a real Session walking it."""
+"""The session lifecycle: the 5x5 transition table and a real Session walking it."""
 
 from __future__ import annotations
 

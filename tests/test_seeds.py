@@ -1,4 +1,5 @@
-"""The examples of shared/seeds/000-003, as written, with `import railtracks_nb as rt`."""
+"""The documented examples of the Railtracks session API, as written, with
+`import railtracks_nb as rt`."""
 
 from __future__ import annotations
 

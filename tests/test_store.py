@@ -31,15 +31,7 @@ from tests.helpers import lock_seen_from_another_process
 
 REPO = Path(__file__).resolve().parents[1]
 _SAMPLE_NAME = "railtracks_saved_session_sample.json"
-SAMPLE = next(
-    p
-    for p in (
-        REPO / "tests" / "data" / "reference" / _SAMPLE_NAME,
-        REPO.parent / "shared" / "reference" / _SAMPLE_NAME,
-        Path("/work/shared/reference") / _SAMPLE_NAME,
-    )
-    if p.exists()
-)
+SAMPLE = REPO / "tests" / "data" / "reference" / _SAMPLE_NAME
 
 
 
