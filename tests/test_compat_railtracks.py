@@ -40,6 +40,10 @@ import railtracks_nb  # noqa: E402
 
 pytestmark = [
     pytest.mark.timeout(120),
+    # Railtracks 1.7 itself sometimes leaves a request task failing with "Publisher is
+    # not currently running" after its session closed: its bug, reported by asyncio
+    # against its own file. Our engine's lost tasks still fail these tests.
+    pytest.mark.foreign_tasks(f"{os.sep}railtracks{os.sep}"),
     # Railtracks 1.7 warns about sessions without a flow and about deprecated options.
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::UserWarning"),
