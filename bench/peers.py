@@ -24,8 +24,9 @@ from typing import Annotated, Any
 Workloads = dict[str, Callable[[int], Awaitable[None]]]
 
 
-def make_railtracks_like(rt: Any, **options: Any) -> Workloads:
-    """The two workloads against a Railtracks-compatible module (ours or Railtracks)."""
+def _entry_nodes(rt: Any) -> tuple[Any, Any]:
+    """The two entry nodes of a Railtracks-compatible module: a chain and a fan-out
+    of trivial leaves."""
 
     @rt.function_node
     async def leaf(i: int) -> int:
@@ -40,6 +41,12 @@ def make_railtracks_like(rt: Any, **options: Any) -> Workloads:
     async def fanout(n: int) -> None:
         await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
 
+    return sequential, fanout
+
+
+def make_railtracks_like(rt: Any, **options: Any) -> Workloads:
+    """The two workloads against a Railtracks-compatible module (ours or Railtracks)."""
+    sequential, fanout = _entry_nodes(rt)
     options.setdefault("timeout", 3600.0)
     if "logging_setting" in inspect.signature(rt.Session).parameters:
         options.setdefault("logging_setting", "NONE")  # Railtracks 1.7 dropped this option
@@ -56,20 +63,7 @@ def make_railtracks_like(rt: Any, **options: Any) -> Workloads:
 
 def make_flow(rt: Any, **options: Any) -> Workloads:
     """The two workloads as ``rt.Flow``s: what a user of the defaults runs."""
-
-    @rt.function_node
-    async def leaf(i: int) -> int:
-        return i
-
-    @rt.function_node
-    async def sequential(n: int) -> None:
-        for i in range(n):
-            await rt.call(leaf, i)
-
-    @rt.function_node
-    async def fanout(n: int) -> None:
-        await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
-
+    sequential, fanout = _entry_nodes(rt)
     options.setdefault("timeout", 3600.0)
     flows = {
         "sequential": rt.Flow("bench-sequential", sequential, **options),
