@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import railtracks_nb as rt
-from railtracks_nb.widgets import SessionDashboard
+from railtracks_nb.notebook.widgets import SessionDashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -105,7 +105,7 @@ def bench_session(n: int, repeat: int) -> tuple[dict[str, list[float]], int, rt.
 def bench_page(session: rt.Session, loads: int = 3) -> tuple[list[float], int]:
     from playwright.sync_api import sync_playwright
 
-    export = importlib.import_module("railtracks_nb.export")
+    export = importlib.import_module("railtracks_nb.notebook.export")
     with tempfile.TemporaryDirectory() as tmp:
         page_path = export.export(session, Path(tmp) / "bench.html")
         size = page_path.stat().st_size

@@ -39,8 +39,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import railtracks_nb as rt
-from railtracks_nb.catalog import CATALOG_NAME
-from railtracks_nb.safe_read import read_payload
+from railtracks_nb.store.catalog import CATALOG_NAME
+from railtracks_nb.store.safe_read import read_payload
 
 
 def _node(i: int, t: float, output_size: int = 0) -> tuple[dict, dict]:

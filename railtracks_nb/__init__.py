@@ -12,11 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import context, middleware, nodes
-from .call import broadcast, call, call_batch, call_sync
-from .compat import OutOfScopeError, out_of_scope
-from .context import escape_braces, prompt
-from .exceptions import (
+from .core.compat import OutOfScopeError, out_of_scope
+from .core.exceptions import (
     AmbiguousSessionError,
     ConfigError,
     ContextError,
@@ -32,47 +29,54 @@ from .exceptions import (
     SessionStoreError,
     UnknownSessionError,
 )
-
-# Imported eagerly (pure Python, ~10 ms): a lazy `export` would be shadowed by the
-# submodule of the same name as soon as anything imported `railtracks_nb.export`.
-from .export import export
-from .flow import Flow
-from .lifecycle import SessionState
-from .logs import enable_logging
-from .middleware import after_node, couple, post_node, wrap_node
-from .nodes import function_node
-from .persistence import SavedSession, load
-from .publisher import RTPublisher
-from .scope import session_id
-from .session import Session, session
-from .state import ExecutionInfo, NodeForest, RequestForest, Stamp, StampManager
+from .engine import context, middleware, nodes
+from .engine.call import broadcast, call, call_batch, call_sync
+from .engine.context import escape_braces, prompt
+from .engine.flow import Flow
+from .engine.lifecycle import SessionState
+from .engine.logs import enable_logging
+from .engine.middleware import after_node, couple, post_node, wrap_node
+from .engine.nodes import function_node
+from .engine.publisher import RTPublisher
+from .engine.scope import session_id
+from .engine.session import Session, session
+from .execution.forest import NodeForest, RequestForest
+from .execution.stamps import Stamp, StampManager
+from .execution.state import ExecutionInfo
+from .execution.views import use_presenter
+from .notebook.presenter import NotebookPresenter
+from .store.loading import SavedSession, load
 
 __version__ = "0.1.0"
+
+# The execution layer draws its views through the notebook layer without importing it.
+use_presenter(NotebookPresenter())
 
 # Names served from modules that import IPython, anywidget or plotly: loaded on first use.
 _LAZY: dict[str, str] = {
     # pydantic costs ~0.15 s to import: configuration loads on first use.
-    "ExecutorConfig": "railtracks_nb.config",
-    "set_config": "railtracks_nb.config",
-    "get_config": "railtracks_nb.config",
-    "reset_config": "railtracks_nb.config",
-    "show": "railtracks_nb.widgets",
-    "GraphView": "railtracks_nb.widgets",
-    "TimelineView": "railtracks_nb.widgets",
-    "StateView": "railtracks_nb.widgets",
-    "SessionDashboard": "railtracks_nb.widgets",
-    "plot_graph": "railtracks_nb.figures",
-    "plot_timeline": "railtracks_nb.figures",
-    "sessions": "railtracks_nb.store",
-    "rename_session": "railtracks_nb.store",
-    "tag_session": "railtracks_nb.store",
-    "delete_session": "railtracks_nb.store",
-    "restore_session": "railtracks_nb.store",
-    "remix": "railtracks_nb.remixing",
-    "find_session": "railtracks_nb.store",
-    "SessionRecord": "railtracks_nb.store",
-    "SessionList": "railtracks_nb.store",
-    "FlowConnection": "railtracks_nb.connection",
+    "ExecutorConfig": "railtracks_nb.core.config",
+    "set_config": "railtracks_nb.core.config",
+    "get_config": "railtracks_nb.core.config",
+    "reset_config": "railtracks_nb.core.config",
+    "export": "railtracks_nb.notebook.export",
+    "show": "railtracks_nb.notebook.widgets",
+    "GraphView": "railtracks_nb.notebook.widgets",
+    "TimelineView": "railtracks_nb.notebook.widgets",
+    "StateView": "railtracks_nb.notebook.widgets",
+    "SessionDashboard": "railtracks_nb.notebook.widgets",
+    "plot_graph": "railtracks_nb.notebook.figures",
+    "plot_timeline": "railtracks_nb.notebook.figures",
+    "sessions": "railtracks_nb.store.sessions",
+    "rename_session": "railtracks_nb.store.sessions",
+    "tag_session": "railtracks_nb.store.sessions",
+    "delete_session": "railtracks_nb.store.sessions",
+    "restore_session": "railtracks_nb.store.sessions",
+    "remix": "railtracks_nb.engine.remix",
+    "find_session": "railtracks_nb.store.sessions",
+    "SessionRecord": "railtracks_nb.store.sessions",
+    "SessionList": "railtracks_nb.store.sessions",
+    "FlowConnection": "railtracks_nb.engine.connection",
 }
 
 
@@ -94,14 +98,14 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext railtracks_nb``: register the ``%%rt_session`` magic."""
-    from .magics import load_ipython_extension as load
+    from .notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext railtracks_nb``."""
-    from .magics import unload_ipython_extension as unload
+    from .notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
 

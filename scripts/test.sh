@@ -12,6 +12,8 @@ if [ -f scripts/ci_widgets.sh ]; then
   bash scripts/ci_widgets.sh
 fi
 .venv/bin/ruff check railtracks_nb tests bench
+# The architecture: layers import only downwards, no cycles, no IPython under the notebook layer.
+.venv/bin/lint-imports
 RT_REQUIRE_KERNEL_ENVS=1 .venv/bin/python -m pytest tests "$@"
 # The example notebooks, executed on a fresh kernel and compared cell by cell
 # (strict mode; only ids, times and picture data are masked by the sanitize file).

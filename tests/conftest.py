@@ -22,7 +22,7 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RAILTRACKS_HOME", raising=False)
     yield
-    from railtracks_nb.config import reset_config
+    from railtracks_nb.core.config import reset_config
 
     reset_config()
 

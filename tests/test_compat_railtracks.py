@@ -473,7 +473,7 @@ def test_context_error_messages_name_the_key():
     # explicit default of None is returned, where Railtracks 1.7 raises KeyError for it.
     assert "is not in the session context" in results["railtracks_nb"]
     with _session(railtracks_nb):
-        assert railtracks_nb.context.get("absent", None) is None
+        assert railtracks_nb.engine.context.get("absent", None) is None
     with _session(railtracks), pytest.raises(KeyError):
         railtracks.context.get("absent", None)
 
@@ -696,7 +696,7 @@ def test_middleware_must_be_async():
 
 
 def test_class_node_argument_forms():
-    class SeedForm(railtracks_nb.nodes.Node):
+    class SeedForm(railtracks_nb.engine.nodes.Node):
         """The form the Railtracks session docs describe: arguments in __init__."""
 
         def __init__(self, x: int) -> None:
@@ -705,14 +705,14 @@ def test_class_node_argument_forms():
         async def invoke(self) -> int:
             return self.x * 10
 
-    class Both(railtracks_nb.nodes.Node):
+    class Both(railtracks_nb.engine.nodes.Node):
         def __init__(self, x: int) -> None:
             self.x = x
 
         async def invoke(self, y: int) -> int:
             return self.x + y
 
-    class NewForm(railtracks_nb.nodes.Node):
+    class NewForm(railtracks_nb.engine.nodes.Node):
         async def invoke(self, x: int, *, scale: int = 1) -> int:
             return x * scale
 

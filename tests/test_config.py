@@ -50,7 +50,7 @@ def test_set_config_applies_to_later_sessions_and_flows():
 
     @rt.function_node
     async def f():
-        from railtracks_nb.scope import current_session
+        from railtracks_nb.engine.scope import current_session
 
         return current_session().executor_config.timeout
 
@@ -79,7 +79,7 @@ def test_subscriber_alias():
 
 
 def test_auto_display_is_a_notebook_option_of_set_config():
-    from railtracks_nb.config import notebook_config
+    from railtracks_nb.core.config import notebook_config
 
     assert notebook_config().auto_display is True
     rt.set_config(auto_display=False, timeout=9)

@@ -1,4 +1,4 @@
-"""Static rich display: text summary and the HTML/SVG call graph (railtracks_nb.display)."""
+"""Static rich display: the text summary and the HTML/SVG call graph."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import display, vocabulary
-from railtracks_nb.display import mimebundle, static_html, static_svg
+from railtracks_nb.core import vocabulary
+from railtracks_nb.notebook import display
+from railtracks_nb.notebook.display import mimebundle, static_html, static_svg
 
 DATA = Path(__file__).parent / "data" / "reference"
 SVG_NS = "{http://www.w3.org/2000/svg}"

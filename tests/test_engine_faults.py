@@ -18,7 +18,7 @@ import time
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import logs, publisher
+from railtracks_nb.engine import logs, publisher
 
 # -- timeouts reach the caller whatever the node does ------------------------------------
 
@@ -131,7 +131,7 @@ def test_asyncio_run_does_not_wait_for_a_stubborn_node_at_its_end():
 
 
 def test_the_interrupt_message_says_which_nodes_kept_running():
-    from railtracks_nb.magics import _interrupt_message
+    from railtracks_nb.notebook.magics import _interrupt_message
 
     with rt.Session(timeout=0.3, save_state=False, logging_setting="NONE") as s:
         with pytest.raises(rt.GlobalTimeOutError):

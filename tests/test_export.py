@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import importlib
 import json
 import os
 import re
@@ -15,10 +14,9 @@ import networkx as nx
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb._synthetic import synthetic_payload
+from railtracks_nb.execution._synthetic import synthetic_payload
+from railtracks_nb.notebook import export as export_mod
 from tests.helpers import by_id
-
-export_mod = importlib.import_module("railtracks_nb.export")
 
 
 @pytest.fixture
@@ -274,8 +272,9 @@ def test_payload_of_flow_uses_its_last_session():
 
 
 def test_rt_export_stays_callable_after_its_module_is_imported(tmp_path):
-    importlib.import_module("railtracks_nb.widgets")  # imports railtracks_nb.export
-    importlib.import_module("railtracks_nb.export")
+    # The module is railtracks_nb.notebook.export: importing it never replaces rt.export.
+    import railtracks_nb.notebook.export
+    import railtracks_nb.notebook.widgets  # noqa: F401
     assert callable(rt.export)
     path = rt.export(synthetic_payload((1,)), tmp_path / "s.json")
     assert Path(path).exists()

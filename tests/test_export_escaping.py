@@ -13,7 +13,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import railtracks_nb as rt
-from railtracks_nb.magics import parse_options
+from railtracks_nb.notebook.magics import parse_options
 
 pytestmark = pytest.mark.timeout(60)
 

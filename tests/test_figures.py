@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import figures
-from railtracks_nb._synthetic import HOSTILE, synthetic_payload
+from railtracks_nb.execution._synthetic import HOSTILE, synthetic_payload
+from railtracks_nb.notebook import figures
 
 
 def _status_traces(fig: go.Figure) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import railtracks_nb as rt
-from railtracks_nb.scope import current_session
+from railtracks_nb.engine.scope import current_session
 
 
 @rt.function_node

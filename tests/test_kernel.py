@@ -312,13 +312,13 @@ def test_dashboard_option_in_a_kernel(kernel: Kernel) -> None:
     # A stand-in widgets module, so this checks the magic whatever the real one's state.
     kernel.ok(
         "import sys, types\n"
-        "_real_widgets = sys.modules.get('railtracks_nb.widgets')\n"
-        "_fake = types.ModuleType('railtracks_nb.widgets')\n"
+        "_real_widgets = sys.modules.get('railtracks_nb.notebook.widgets')\n"
+        "_fake = types.ModuleType('railtracks_nb.notebook.widgets')\n"
         "class _Dash:\n"
         "    def __init__(self, s): self.s = s\n"
         "    def _repr_html_(self): return f'<b>DASHBOARD {self.s.name}</b>'\n"
         "_fake.show = _Dash\n"
-        "sys.modules['railtracks_nb.widgets'] = _fake\n"
+        "sys.modules['railtracks_nb.notebook.widgets'] = _fake\n"
     )
     try:
         _, outputs = kernel.run("%%rt_session name=dash save_state=False\n1\n")  # auto: a kernel
@@ -330,9 +330,9 @@ def test_dashboard_option_in_a_kernel(kernel: Kernel) -> None:
     finally:
         kernel.ok(
             "if _real_widgets is None:\n"
-            "    sys.modules.pop('railtracks_nb.widgets', None)\n"
+            "    sys.modules.pop('railtracks_nb.notebook.widgets', None)\n"
             "else:\n"
-            "    sys.modules['railtracks_nb.widgets'] = _real_widgets\n"
+            "    sys.modules['railtracks_nb.notebook.widgets'] = _real_widgets\n"
         )
 
 

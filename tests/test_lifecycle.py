@@ -9,9 +9,9 @@ import json
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.exceptions import SessionStateError
-from railtracks_nb.lifecycle import SessionState, can_transition, check_transition
-from railtracks_nb.messages import SessionStateChanged
+from railtracks_nb.core.exceptions import SessionStateError
+from railtracks_nb.engine.lifecycle import SessionState, can_transition, check_transition
+from railtracks_nb.engine.messages import SessionStateChanged
 
 S = SessionState
 

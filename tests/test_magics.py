@@ -17,7 +17,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import railtracks_nb as rt
-from railtracks_nb.magics import DEFAULT_VAR, parse_options, split_options
+from railtracks_nb.notebook.magics import DEFAULT_VAR, parse_options, split_options
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -179,7 +179,7 @@ def test_body_sees_its_session_and_sync_forms_work(shell) -> None:
     result = cell(
         shell,
         "%%rt_session var=s1 save_state=False\n"
-        "from railtracks_nb.scope import current_session\n"
+        "from railtracks_nb.engine.scope import current_session\n"
         "inside = current_session()\n"
         "b = rt.call_sync(double, 2)\n"
         "info = s1.run_sync(double, 3)\n"
@@ -265,7 +265,7 @@ def test_state_is_saved_under_the_name(shell, tmp_path) -> None:
 
 
 def test_session_of_the_cell_is_not_current_afterwards(shell) -> None:
-    from railtracks_nb.scope import current_session
+    from railtracks_nb.engine.scope import current_session
 
     cell(shell, "%%rt_session save_state=False\n1\n")
     assert current_session() is None
@@ -278,14 +278,14 @@ def test_session_of_the_cell_is_not_current_afterwards(shell) -> None:
 @pytest.fixture
 def fake_widgets(monkeypatch):
     shown: list = []
-    module = types.ModuleType("railtracks_nb.widgets")
+    module = types.ModuleType("railtracks_nb.notebook.widgets")
 
     def show(session):
         shown.append(session)
         return None
 
     module.show = show  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "railtracks_nb.widgets", module)
+    monkeypatch.setitem(sys.modules, "railtracks_nb.notebook.widgets", module)
     return shown
 
 
@@ -302,15 +302,15 @@ def test_dashboard_off_and_auto_outside_a_kernel_show_nothing(shell, fake_widget
 
 
 def test_dashboard_unavailable_or_broken_never_stops_the_cell(shell, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "railtracks_nb.widgets", None)  # import fails
+    monkeypatch.setitem(sys.modules, "railtracks_nb.notebook.widgets", None)  # import fails
     assert cell(shell, "%%rt_session dashboard=on save_state=False\nok1 = 1\n").success
-    module = types.ModuleType("railtracks_nb.widgets")
+    module = types.ModuleType("railtracks_nb.notebook.widgets")
 
     def show(session):
         raise RuntimeError("no front end")
 
     module.show = show  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "railtracks_nb.widgets", module)
+    monkeypatch.setitem(sys.modules, "railtracks_nb.notebook.widgets", module)
     result = cell(shell, "%%rt_session dashboard=on save_state=False\nok2 = 2\n")
     assert result.success and shell.user_ns["ok2"] == 2
 
@@ -420,7 +420,7 @@ def _sigint_when(event: threading.Event) -> threading.Thread:
 
 
 def test_sigint_on_an_idle_loop_cancels_the_coroutine() -> None:
-    from railtracks_nb._sync import run_in_loop
+    from railtracks_nb.engine._sync import run_in_loop
 
     seen: list[str] = []
     ready = threading.Event()
@@ -452,7 +452,7 @@ def test_sigint_on_an_idle_loop_cancels_the_coroutine() -> None:
 def test_sigint_in_blocking_driven_code_spares_the_loop_and_its_other_tasks() -> None:
     """A KeyboardInterrupt raised inside a task would escape into the event loop and stop
     it (the kernel's loop, in a notebook): the driven code gets a cancellation instead."""
-    from railtracks_nb._sync import drive
+    from railtracks_nb.engine._sync import drive
 
     started = threading.Event()
     seen: list[str] = []

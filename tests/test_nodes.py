@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.nodes import FunctionNode, resolve_node_type
+from railtracks_nb.engine.nodes import FunctionNode, resolve_node_type
 
 
 @rt.function_node

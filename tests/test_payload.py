@@ -19,12 +19,14 @@ import jsonschema
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import encoding, persistence
-from railtracks_nb import payload as payload_module
-from railtracks_nb.payload import build_payload, failure_json, payload_pieces
-from railtracks_nb.scope import current_session
-from railtracks_nb.serialization import to_jsonable
-from railtracks_nb.state import EXTRAS_KEY, ExecutionInfo, LinkedNode, RequestTemplate
+from railtracks_nb.core import encoding
+from railtracks_nb.core.serialization import to_jsonable
+from railtracks_nb.engine.scope import current_session
+from railtracks_nb.execution import payload as payload_module
+from railtracks_nb.execution.forest import LinkedNode, RequestTemplate
+from railtracks_nb.execution.payload import build_payload, failure_json, payload_pieces
+from railtracks_nb.execution.state import EXTRAS_KEY, ExecutionInfo
+from railtracks_nb.store import persistence
 
 pytestmark = pytest.mark.timeout(120)
 

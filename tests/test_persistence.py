@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import persistence
+from railtracks_nb.store import files, loading
 
 
 @rt.function_node
@@ -82,10 +82,10 @@ def test_names_can_never_write_outside_the_home(home, tmp_path, name):
 
 
 def test_safe_filename_keeps_readable_names():
-    assert persistence.safe_filename("my-unique-run") == "my-unique-run"
-    assert persistence.safe_filename("Daily Report") == "Daily Report"
-    assert persistence.safe_filename("../x") == "_x"
-    assert ".." not in persistence.safe_filename("a..b")
+    assert files.safe_filename("my-unique-run") == "my-unique-run"
+    assert files.safe_filename("Daily Report") == "Daily Report"
+    assert files.safe_filename("../x") == "_x"
+    assert ".." not in files.safe_filename("a..b")
 
 
 def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
@@ -97,7 +97,7 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(KeyboardInterrupt):
-        persistence.atomic_write_text(target, '{"new": true}')
+        files.atomic_write_text(target, '{"new": true}')
     assert json.loads(target.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
@@ -175,7 +175,7 @@ def test_saved_files_lists_ours_and_railtracks(home, railtracks_sample_path):
     _run()
     (home / "data" / "sessions").mkdir(parents=True)
     shutil.copy(railtracks_sample_path, home / "data" / "sessions" / "x.json")
-    names = [Path(p).name for p in persistence.saved_files(home)]
+    names = [Path(p).name for p in loading.saved_files(home)]
     assert names == ["saved.json", "x.json"]
 
 

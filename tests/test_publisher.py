@@ -9,8 +9,8 @@ import threading
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import messages as m
-from railtracks_nb.publisher import RTPublisher
+from railtracks_nb.engine import messages as m
+from railtracks_nb.engine.publisher import RTPublisher
 
 
 @rt.function_node

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.persistence import safe_filename
+from railtracks_nb.store.files import safe_filename
 
 
 class BrokenStr(Exception):

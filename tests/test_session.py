@@ -8,7 +8,7 @@ import json
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.scope import current_session
+from railtracks_nb.engine.scope import current_session
 
 
 @rt.function_node

@@ -8,7 +8,8 @@ import json
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.state import ExecutionInfo, StampManager
+from railtracks_nb.execution.stamps import StampManager
+from railtracks_nb.execution.state import ExecutionInfo
 
 
 @rt.function_node
@@ -156,7 +157,8 @@ def test_failed_edge_output_has_type_message_traceback():
 
 
 def test_forest_update_links_the_previous_snapshot():
-    from railtracks_nb.state import LinkedNode, NodeForest, Stamp
+    from railtracks_nb.execution.forest import LinkedNode, NodeForest
+    from railtracks_nb.execution.stamps import Stamp
 
     forest = NodeForest()
     first = LinkedNode("n1", "a", "Tool", Stamp(0, 1.0, "made"), "r")

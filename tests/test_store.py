@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.catalog import CATALOG_NAME
-from railtracks_nb.exceptions import (
+from railtracks_nb.core.exceptions import (
     AmbiguousSessionError,
     ConfigError,
     RemixError,
@@ -23,10 +22,11 @@ from railtracks_nb.exceptions import (
     SessionStoreError,
     UnknownSessionError,
 )
-from railtracks_nb.persistence import save_payload
-from railtracks_nb.registry import find_node_type
-from railtracks_nb.remixing import remix_name
-from railtracks_nb.store import SessionList, SessionRecord
+from railtracks_nb.engine.registry import find_node_type
+from railtracks_nb.engine.remix import remix_name
+from railtracks_nb.store.catalog import CATALOG_NAME
+from railtracks_nb.store.persistence import save_payload
+from railtracks_nb.store.sessions import SessionList, SessionRecord
 from tests.helpers import lock_seen_from_another_process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -634,7 +634,8 @@ def _spy_writes(monkeypatch, module, home, seen, name="atomic_write_text"):
 
 
 def test_saving_and_every_store_write_hold_the_inter_process_lock(rt_home, monkeypatch):
-    from railtracks_nb import persistence, store
+    from railtracks_nb.store import persistence
+    from railtracks_nb.store import sessions as store
 
     seen: list[str] = []
     _spy_writes(monkeypatch, persistence, rt_home, seen, "atomic_write_chunks")
@@ -650,7 +651,7 @@ def test_saving_and_every_store_write_hold_the_inter_process_lock(rt_home, monke
 
 
 def test_the_lock_nests_in_a_thread_and_refuses_upgrades(tmp_path):
-    from railtracks_nb.locking import store_lock
+    from railtracks_nb.store.locking import store_lock
 
     with store_lock(tmp_path):
         with store_lock(tmp_path), store_lock(tmp_path, shared=True):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.exceptions import SavedStateError, SessionStoreError
+from railtracks_nb.core.exceptions import SavedStateError, SessionStoreError
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -136,7 +136,7 @@ def test_a_symlink_to_dev_zero_is_never_read(rt_home):
 
 
 def test_a_file_larger_than_the_limit_is_not_read(rt_home, monkeypatch):
-    from railtracks_nb import safe_read
+    from railtracks_nb.store import safe_read
 
     good = good_session()
     big = rt_home / "big.json"

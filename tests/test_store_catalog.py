@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import catalog as catalog_module
-from railtracks_nb import store as store_module
-from railtracks_nb.catalog import CATALOG_NAME
+from railtracks_nb.store import catalog as catalog_module
+from railtracks_nb.store import sessions as store_module
+from railtracks_nb.store.catalog import CATALOG_NAME
 from tests.helpers import lock_seen_from_another_process
 
 pytestmark = pytest.mark.timeout(180)

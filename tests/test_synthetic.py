@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from railtracks_nb._synthetic import synthetic_payload
+from railtracks_nb.execution._synthetic import synthetic_payload
 
 
 def test_names_per_level_make_same_named_siblings_with_telling_arguments():

@@ -1,5 +1,5 @@
 """One vocabulary: the front end's copy (widgets/src/vocabulary.ts) says exactly
-what railtracks_nb.vocabulary says, and every fill reads with its text colour."""
+what railtracks_nb.core.vocabulary says, and every fill reads with its text colour."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from railtracks_nb import vocabulary as v
+from railtracks_nb.core import vocabulary as v
 
 TS = (Path(__file__).resolve().parents[1] / "widgets" / "src" / "vocabulary.ts").read_text()
 

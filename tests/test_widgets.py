@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import math
 import time
@@ -12,12 +11,11 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import widgets
-from railtracks_nb._synthetic import synthetic_payload
-from railtracks_nb.widgets import GraphView, SessionDashboard, StateView, TimelineView
+from railtracks_nb.execution._synthetic import synthetic_payload
+from railtracks_nb.notebook import export as export_mod
+from railtracks_nb.notebook import widgets
+from railtracks_nb.notebook.widgets import GraphView, SessionDashboard, StateView, TimelineView
 from tests.helpers import by_id, mixed
-
-export_mod = importlib.import_module("railtracks_nb.export")
 
 
 class Recorder:
@@ -378,11 +376,12 @@ def test_stop_unsubscribes_and_keeps_what_was_shown():
     with session:
         w = TimelineView(session)
         names = [s.name for s in session.publisher.subscribers]
-        assert any(n.startswith("railtracks_nb.widgets") for n in names)
+        assert any(n.startswith("railtracks_nb.notebook.widgets") for n in names)
         w.stop()
         assert w.live is False
         assert not any(
-            s.name.startswith("railtracks_nb.widgets") for s in session.publisher.subscribers
+            s.name.startswith("railtracks_nb.notebook.widgets")
+            for s in session.publisher.subscribers
         )
         rec = Recorder(w)
         rt.call_sync(leaf, 1)

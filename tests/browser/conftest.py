@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from railtracks_nb import widgets
+from railtracks_nb.notebook import widgets
 from tests.chromium import ARTIFACTS
 
 # The browser fixture (one headless Chromium per module) lives in tests/conftest.py,

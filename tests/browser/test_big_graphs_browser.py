@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb import widgets
-from railtracks_nb._synthetic import synthetic_payload
+from railtracks_nb.execution._synthetic import synthetic_payload
+from railtracks_nb.notebook import widgets
 from tests.chromium import ARTIFACTS
 
 #: Nodes (about) -> (crawls, fetches per crawl).

@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import railtracks_nb as rt
-from railtracks_nb import widgets
-from railtracks_nb._synthetic import HOSTILE, synthetic_payload
+from railtracks_nb.execution._synthetic import HOSTILE, synthetic_payload
+from railtracks_nb.notebook import widgets
 from tests.helpers import mixed
 
-export_mod = importlib.import_module("railtracks_nb.export")
+export_mod = importlib.import_module("railtracks_nb.notebook.export")
 
 
 def _nodes(page) -> int:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from railtracks_nb.export import COMPACT_FORMAT, FEED_FORMAT, expand_compact, expand_feed
+from railtracks_nb.notebook.export import COMPACT_FORMAT, FEED_FORMAT, expand_compact, expand_feed
 from tests.frontends.conftest import artifact
 from tests.frontends.jupyter import (
     WIDGETS_NODE_MODULES,

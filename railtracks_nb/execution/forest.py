@@ -1,0 +1,347 @@
+"""The node and request forests: every snapshot of every node and request.
+
+Every change to a node or a request is a new immutable snapshot whose ``parent``
+is the snapshot it replaces, so the full temporal history of a session can be
+replayed stamp by stamp. The forests store plain tuples and hand out
+:class:`LinkedNode` and :class:`RequestTemplate` snapshots when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    pass
+from .stamps import Stamp, _raw_stamp
+
+Status = Literal["Open", "Completed", "Failed"]
+NodeType = Literal["Tool", "Agent", "Other"]
+
+class LinkedNode(NamedTuple):
+    """A snapshot of a node. ``parent`` is the previous snapshot of the same node.
+
+    ``latency`` (seconds) is set on the snapshot taken when the node finished;
+    ``extra`` holds any other debug details. ``internals`` combines them in the
+    saved-state form (built on demand: most snapshots have nothing to store).
+
+    Snapshots are immutable named tuples, built on access from the forest's
+    plain tuples (see the note above :class:`StampManager`).
+    """
+
+    identifier: str
+    name: str
+    node_type: str
+    stamp: Stamp
+    run_id: str
+    extra: dict[str, Any] | None = None
+    latency: float | None = None
+    parent: LinkedNode | None = None
+
+    @property
+    def internals(self) -> dict[str, Any]:
+        """``details.internals`` of the saved-state format (``{}`` when empty)."""
+        out = dict(self.extra) if self.extra else {}
+        if self.latency is not None:
+            out["latency"] = {"total_time": self.latency}
+        return out
+
+    def history(self) -> list[LinkedNode]:
+        """Every snapshot of this node, oldest first."""
+        out: list[LinkedNode] = []
+        snap: LinkedNode | None = self
+        while snap is not None:
+            out.append(snap)
+            snap = snap.parent
+        return out[::-1]
+
+
+class RequestTemplate(NamedTuple):
+    """A snapshot of a request: the edge from a caller (``source``) to a callee (``sink``).
+
+    ``source_id`` is ``None`` for the top-level request of a run. ``output`` is
+    the callee's result, or the exception it raised when ``status`` is ``"Failed"``.
+    An immutable named tuple, like :class:`LinkedNode`.
+    """
+
+    identifier: str
+    source_id: str | None
+    sink_id: str
+    input_args: tuple[Any, ...]
+    input_kwargs: dict[str, Any]
+    output: Any
+    status: Status
+    stamp: Stamp
+    run_id: str
+    parent: RequestTemplate | None = None
+
+    def history(self) -> list[RequestTemplate]:
+        out: list[RequestTemplate] = []
+        snap: RequestTemplate | None = self
+        while snap is not None:
+            out.append(snap)
+            snap = snap.parent
+        return out[::-1]
+
+    # -- Railtracks-compatible names ---------------------------------------------
+    @property
+    def input(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """``(args, kwargs)`` of the call."""
+        return self.input_args, self.input_kwargs
+
+    @property
+    def closed(self) -> bool:
+        """Whether the request has finished (completed or failed)."""
+        return self.status != "Open"
+
+    @property
+    def is_insertion(self) -> bool:
+        """Whether this is a run's top-level request (no caller).
+
+        Railtracks 1.7 returns the opposite, against its own docstring.
+        """
+        return self.source_id is None
+
+    def get_all_parents(self) -> list[RequestTemplate]:
+        """This snapshot and every earlier one, newest first."""
+        return self.history()[::-1]
+
+    @property
+    def get_terminal_parent(self) -> RequestTemplate:
+        """The first snapshot of this request (a property, as in Railtracks)."""
+        snap = self
+        while snap.parent is not None:
+            snap = snap.parent
+        return snap
+
+    @property
+    def duration_detail(self) -> float:
+        """Seconds between the request's first snapshot and this one."""
+        return self.stamp.time - self.get_terminal_parent.stamp.time
+
+
+T = TypeVar("T", LinkedNode, RequestTemplate)
+
+
+def _node_from_raw(raw: tuple | None) -> LinkedNode | None:
+    if raw is None:
+        return None
+    i, name, kind, stamp, run_id, extra, latency, parent = raw
+    return LinkedNode(
+        i, name, kind, Stamp._make(stamp), run_id, extra, latency, _node_from_raw(parent)
+    )
+
+
+def _node_to_raw(node: LinkedNode | None) -> tuple | None:
+    if node is None:
+        return None
+    return (
+        node.identifier, node.name, node.node_type, _raw_stamp(node.stamp), node.run_id,
+        node.extra, node.latency, _node_to_raw(node.parent),
+    )  # fmt: skip
+
+
+def _request_from_raw(raw: tuple | None) -> RequestTemplate | None:
+    if raw is None:
+        return None
+    i, source, sink, args, kwargs, output, status, stamp, run_id, parent = raw
+    return RequestTemplate(
+        i, source, sink, args, kwargs or {}, output, status, Stamp._make(stamp), run_id,
+        _request_from_raw(parent),
+    )  # fmt: skip
+
+
+def _request_to_raw(request: RequestTemplate | None) -> tuple | None:
+    if request is None:
+        return None
+    return (
+        request.identifier, request.source_id, request.sink_id, request.input_args,
+        request.input_kwargs or None, request.output, request.status, _raw_stamp(request.stamp),
+        request.run_id, _request_to_raw(request.parent),
+    )  # fmt: skip
+
+
+class _Forest(Generic[T]):
+    """Latest snapshot per identifier; older ones hang off ``.parent``.
+
+    Stored as plain tuples; reading returns snapshot objects.
+    """
+
+    _from_raw: Any
+    _to_raw: Any
+
+    def __init__(self, heap: dict[str, T] | None = None) -> None:
+        self._raw: dict[str, tuple] = {}
+        for item in (heap or {}).values():
+            self.restore(item)
+
+    def update(self, item: T) -> None:
+        """Add ``item`` as the newest snapshot of its identifier (its ``parent`` is
+        set to the snapshot it replaces)."""
+        raw = self._to_raw(item)
+        self._put_raw((*raw[:-1], self._raw.get(item.identifier)))
+
+    def restore(self, item: T) -> None:
+        """Put back a snapshot that already carries its history (loading a saved file)."""
+        self._put_raw(self._to_raw(item))
+
+    def _put_raw(self, raw: tuple) -> None:
+        self._raw[raw[0]] = raw
+
+    def __getitem__(self, identifier: str) -> T:
+        return self._from_raw(self._raw[identifier])
+
+    def get(self, identifier: str, default: T | None = None) -> T | None:
+        raw = self._raw.get(identifier)
+        return default if raw is None else self._from_raw(raw)
+
+    def __contains__(self, identifier: object) -> bool:
+        return identifier in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def values(self) -> list[T]:
+        return [self._from_raw(raw) for raw in self._raw.values()]
+
+    def heap(self) -> dict[str, T]:
+        """The identifier → latest snapshot mapping (a new dict)."""
+        return {i: self._from_raw(raw) for i, raw in self._raw.items()}
+
+    def full_data(self, at_step: int | None = None) -> list[T]:
+        """Every snapshot of every item (only those up to ``at_step``, if given)."""
+        out = [snap for item in self.values() for snap in item.history()]
+        return out if at_step is None else [x for x in out if x.stamp.step <= at_step]
+
+    def copy(self) -> _Forest[T]:
+        """A copy that later updates to this forest do not change."""
+        twin = type(self).__new__(type(self))
+        twin._raw = dict(self._raw)
+        return twin
+
+
+class NodeForest(_Forest[LinkedNode]):
+    """Every node of a session with its temporal history."""
+
+    _from_raw = staticmethod(_node_from_raw)
+    _to_raw = staticmethod(_node_to_raw)
+
+    def add_created(
+        self, identifier: str, name: str, node_type: str, stamp: Stamp, run_id: str
+    ) -> None:
+        """Record a node's first snapshot (the engine's fast path: no object built)."""
+        raw = (identifier, name, node_type, _raw_stamp(stamp), run_id, None, None)
+        self._raw[identifier] = (*raw, self._raw.get(identifier))
+
+    def add_finished(self, identifier: str, stamp: Stamp, latency: float) -> None:
+        """Record that a node finished: a new snapshot with its latency."""
+        prev = self._raw[identifier]
+        self._raw[identifier] = (
+            identifier, prev[1], prev[2], _raw_stamp(stamp), prev[4], None, latency, prev,
+        )  # fmt: skip
+
+
+class RequestForest(_Forest[RequestTemplate]):
+    """Every request of a session, indexed by caller so subtrees are cheap to walk."""
+
+    _from_raw = staticmethod(_request_from_raw)
+    _to_raw = staticmethod(_request_to_raw)
+
+    def __init__(self, heap: dict[str, RequestTemplate] | None = None) -> None:
+        self._children: dict[str | None, list[str]] = {}
+        self._by_sink: dict[str, str] = {}
+        super().__init__(heap)
+
+    def _put_raw(self, raw: tuple) -> None:
+        identifier = raw[0]
+        if identifier not in self._raw:
+            self._children.setdefault(raw[1], []).append(identifier)
+            self._by_sink[raw[2]] = identifier
+        self._raw[identifier] = raw
+
+    def add_created(
+        self,
+        identifier: str,
+        source_id: str | None,
+        sink_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        stamp: Stamp,
+        run_id: str,
+    ) -> None:
+        """Record a new (``Open``) request (the engine's fast path: no object built)."""
+        # An empty kwargs dict is stored as None: any dict, even an empty untracked
+        # one, stops the collector from untracking the tuple that holds it.
+        self._put_raw(
+            (identifier, source_id, sink_id, args, kwargs or None, None, "Open",
+             _raw_stamp(stamp), run_id, self._raw.get(identifier))
+        )  # fmt: skip
+
+    def add_finished(self, identifier: str, output: Any, status: Status, stamp: Stamp) -> None:
+        """Record a request's end: a new snapshot with its output (or error) and status."""
+        prev = self._raw[identifier]
+        self._raw[identifier] = (*prev[:5], output, status, _raw_stamp(stamp), prev[8], prev)
+
+    def children(self, node_id: str | None) -> list[RequestTemplate]:
+        """Requests made by ``node_id`` (``None``: the top-level requests), in call order."""
+        return [self[r] for r in self._children.get(node_id, ())]
+
+    def child_node_ids(self, node_id: str | None) -> list[str]:
+        """The ids of the nodes ``node_id`` called, in call order (no snapshot built)."""
+        return [self._raw[r][2] for r in self._children.get(node_id, ())]
+
+    def by_sink(self, node_id: str) -> RequestTemplate | None:
+        """The request that created ``node_id``."""
+        rid = self._by_sink.get(node_id)
+        return self[rid] if rid is not None else None
+
+    def failures(self) -> list[tuple[int, str, BaseException]]:
+        """``(step, request id, exception)`` of every request that failed with an
+        exception, from the raw records (no snapshot built)."""
+        return [
+            (raw[7][0], raw[0], raw[5])
+            for raw in self._raw.values()
+            if raw[6] == "Failed" and isinstance(raw[5], BaseException)
+        ]
+
+    def status_of(self, node_id: str) -> Status | None:
+        """The status of the request that created ``node_id`` (no snapshot built)."""
+        rid = self._by_sink.get(node_id)
+        return self._raw[rid][6] if rid is not None else None
+
+    @property
+    def insertion_requests(self) -> list[RequestTemplate]:
+        return self.children(None)
+
+    @property
+    def insertion_request(self) -> list[RequestTemplate]:
+        """The top-level requests, in the order they were made (the Railtracks name)."""
+        return self.children(None)
+
+    def get_request_from_child_id(self, child_id: str) -> RequestTemplate:
+        """The request that created node ``child_id`` (``KeyError`` if there is none)."""
+        request = self.by_sink(child_id)
+        if request is None:
+            raise KeyError(f"No request created node {child_id!r}")
+        return request
+
+    @property
+    def answer(self) -> Any:
+        """The output of the top-level request; with several, the list of their outputs
+        (``None`` for one that did not complete), as in Railtracks."""
+        outputs = [r.output if r.status == "Completed" else None for r in self.children(None)]
+        if not outputs:
+            return None
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def copy(self) -> RequestForest:
+        twin = super().copy()
+        assert isinstance(twin, RequestForest)
+        twin._children = {k: list(v) for k, v in self._children.items()}
+        twin._by_sink = dict(self._by_sink)
+        return twin
+
+

@@ -1,0 +1,376 @@
+"""Building the saved-state payload from an :class:`ExecutionInfo`'s recorded tuples.
+
+The execution state keeps every node and request snapshot as a plain tuple
+(see the note above ``StampManager`` in :mod:`railtracks_nb.execution.state`). Saving a
+session of 100,000 nodes means turning 400,000 snapshots into the Railtracks
+saved-state dicts; done through the snapshot objects and a generic walk of
+every value, that took most of a run's time. Here each node and request goes
+from its tuples straight to its dicts in one pass, and a value that is already
+JSON (a string, a finite number, a flat list or dict of those: what nodes
+usually take and return) is used as it is. Everything else (objects, bytes,
+exceptions, cycles, NaN, nested containers) still goes through
+:func:`~railtracks_nb.core.serialization.to_jsonable`, so the result is exactly what
+the snapshot objects would give.
+
+:func:`build_payload` returns the whole payload (``to_payload``).
+:func:`payload_pieces` gives it as JSON, a slice of nodes at a time, for saving:
+a slice's dicts are freed before the next are built, so the memory they take is
+reused instead of a fresh 100 MB being touched for a 100,000-node session (the
+first touch of fresh memory cost more than building the dicts).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from ..core.serialization import _MAX_INT_BITS, error_to_json, safe_str, to_jsonable
+
+if TYPE_CHECKING:
+    from .state import ExecutionInfo
+
+#: Types whose values are JSON as they are (exact types: subclasses take the general walk).
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """``to_jsonable(value)``, without the walk for values that are already JSON."""
+    t = type(value)
+    if t in _SCALARS:
+        return value if t is not int or value.bit_length() <= _MAX_INT_BITS else to_jsonable(value)
+    if t is float and value - value == 0.0:  # finite (NaN and ±inf give NaN)
+        return value
+    if t is list or t is tuple:
+        if _plain_items(value):
+            return list(value)
+        return to_jsonable(value)
+    if t is dict:
+        if all(type(key) is str for key in value) and _plain_items(value.values()):
+            return dict(value)
+        return to_jsonable(value)
+    return to_jsonable(value)
+
+
+def _plain_items(items: Any) -> bool:
+    """Whether every item is JSON as it is (no container, no NaN, no huge int)."""
+    for item in items:
+        it = type(item)
+        if it in _SCALARS:
+            if it is int and item.bit_length() > _MAX_INT_BITS:
+                return False
+        elif not (it is float and item - item == 0.0):
+            return False
+    return True
+
+
+def _stamp(raw: tuple) -> dict[str, Any]:
+    return {"step": raw[0], "time": raw[1], "identifier": raw[2]}
+
+
+def _internals(extra: dict[str, Any] | None, latency: float | None) -> dict[str, Any]:
+    """``details.internals``: the node's debug details and its latency."""
+    if extra:
+        internals = dict(extra)
+        if latency is not None:
+            internals["latency"] = {"total_time": latency}
+        return to_jsonable(internals)
+    if latency is not None:
+        return {"latency": {"total_time": latency}}
+    return {}
+
+
+def node_json(raw: tuple | None) -> dict[str, Any] | None:
+    """One node snapshot (a ``NodeForest`` tuple) in the saved-state form, with its
+    ``parent`` chain."""
+    if raw is None:
+        return None
+    identifier, name, node_type, stamp, _run_id, extra, latency, parent = raw
+    return {
+        "identifier": identifier,
+        "node_type": node_type,
+        "name": name,
+        "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+        "details": {"internals": _internals(extra, latency)},
+        "parent": None if parent is None else node_json(parent),
+    }
+
+
+def edge_json(raw: tuple | None, owners: dict[int, str] | None = None) -> dict[str, Any] | None:
+    """One request snapshot (a ``RequestForest`` tuple) in the saved-state form, with
+    its ``parent`` chain. A failed request's exception becomes the Railtracks error
+    dict (its traceback stored where ``owners`` says: see :func:`failure_json`)."""
+    if raw is None:
+        return None
+    identifier, source, target, args, kwargs, output, status, stamp, _run_id, parent = raw
+    output = _output(output, status, identifier, owners or {})
+    return {
+        "identifier": identifier,
+        "source": source,
+        "target": target,
+        "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+        "details": {
+            "input_args": _plain(list(args)),
+            "input_kwargs": _plain(kwargs) if kwargs else {},
+            "status": status,
+            "output": output,
+        },
+        "parent": None if parent is None else edge_json(parent, owners),
+    }
+
+
+def _nodes(node_raw: dict[str, tuple], node_ids: list[str]) -> list[dict[str, Any]]:
+    """The saved-state form of these nodes (those in ``node_raw``), in order."""
+    out = []
+    add = out.append
+    for node_id in node_ids:
+        raw = node_raw.get(node_id)
+        if raw is None:
+            continue
+        identifier, name, node_type, stamp, _run, extra, latency, parent = raw
+        if (  # the engine's shape: created, then finished, no debug details
+            extra is None
+            and parent is not None
+            and parent[5] is None
+            and parent[6] is None
+            and parent[7] is None
+        ):
+            first = parent[3]
+            add(
+                {
+                    "identifier": identifier,
+                    "node_type": node_type,
+                    "name": name,
+                    "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+                    "details": {
+                        "internals": {} if latency is None else {"latency": {"total_time": latency}}
+                    },
+                    "parent": {
+                        "identifier": parent[0],
+                        "node_type": parent[2],
+                        "name": parent[1],
+                        "stamp": {"step": first[0], "time": first[1], "identifier": first[2]},
+                        "details": {"internals": {}},
+                        "parent": None,
+                    },
+                }
+            )
+        else:
+            add(node_json(raw))
+    return out
+
+
+def _edges(
+    request_raw: dict[str, tuple], request_ids: list[str], owners: dict[int, str]
+) -> list[dict[str, Any]]:
+    """The saved-state form of these requests (those in ``request_raw``), in order."""
+    out = []
+    add = out.append
+    for request_id in request_ids:
+        raw = request_raw.get(request_id)
+        if raw is None:
+            continue
+        identifier, source, target, args, kwargs, output, status, stamp, _run, parent = raw
+        if (  # the engine's shape: open, then finished, with the same arguments
+            parent is not None
+            and parent[9] is None
+            and parent[3] is args
+            and parent[4] is kwargs
+            and parent[5] is None
+            and parent[6] == "Open"
+        ):
+            plain_args = _SCALARS.issuperset(map(type, args)) and (
+                int not in map(type, args) or _plain_items(args)
+            )
+            args_json = list(args) if plain_args else _plain(list(args))
+            kwargs_json = _plain(kwargs) if kwargs else {}
+            if type(output) not in _SCALARS or (
+                type(output) is int and output.bit_length() > _MAX_INT_BITS
+            ):
+                output = _output(output, status, identifier, owners)
+            first = parent[7]
+            add(
+                {
+                    "identifier": identifier,
+                    "source": source,
+                    "target": target,
+                    "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+                    "details": {
+                        "input_args": args_json,
+                        "input_kwargs": kwargs_json,
+                        "status": status,
+                        "output": output,
+                    },
+                    "parent": {
+                        "identifier": identifier,
+                        "source": source,
+                        "target": target,
+                        "stamp": {"step": first[0], "time": first[1], "identifier": first[2]},
+                        "details": {
+                            "input_args": list(args) if plain_args else _plain(list(args)),
+                            "input_kwargs": _plain(kwargs) if kwargs else {},
+                            "status": "Open",
+                            "output": None,
+                        },
+                        "parent": None,
+                    },
+                }
+            )
+        else:
+            add(edge_json(raw, owners))
+    return out
+
+
+def _output(output: Any, status: str, identifier: str, owners: dict[int, str]) -> Any:
+    """A request's ``details.output``: a failure's exception as the Railtracks error dict."""
+    if status == "Failed" and isinstance(output, BaseException):
+        return failure_json(output, identifier, owners)
+    return _plain(output)
+
+
+def failure_json(error: BaseException, identifier: str, owners: dict[int, str]) -> dict[str, str]:
+    """``error`` as Railtracks stores a failure; its traceback only where ``owners`` says.
+
+    ``owners`` (``ExecutionInfo._error_owners()``) maps each exception to the request
+    that stores its traceback: an exception that propagates through a call chain is
+    the same object at every level, and its traceback is written once.
+    """
+    owner = owners.get(id(error), identifier)
+    if owner != identifier:
+        return {
+            "type": type(error).__name__,
+            "message": safe_str(error),
+            "traceback": f"(the same exception as request {owner}: its traceback is stored there)",
+        }
+    linked = error.__cause__ or error.__context__
+    if linked is None or id(linked) not in owners:
+        return error_to_json(error)
+    out = error_to_json(error, chain=False)  # its cause's traceback is stored with that request
+    out["traceback"] += (
+        f"(caused by {type(linked).__name__}, stored with request {owners[id(linked)]})\n"
+    )
+    return out
+
+
+def _steps(raw_stamps: list[tuple]) -> list[dict[str, Any]]:
+    return [{"step": st[0], "time": st[1], "identifier": st[2]} for st in raw_stamps]
+
+
+def build_payload_head(info: ExecutionInfo) -> dict[str, Any]:
+    """The payload's first fields: session id and name, start and end time."""
+    end = info.end_time
+    if end is None:  # still open: the schema wants a number, so use "so far"
+        end = max((raw[1] for raw in info.stamper._stamps), default=info.start_time)
+    return {
+        "session_id": info.session_id or "",
+        "session_name": info.session_name,
+        "start_time": info.start_time,
+        "end_time": end,
+    }
+
+
+def run_head(info: ExecutionInfo, run: Any) -> dict[str, Any]:
+    return {
+        "session_id": info.session_id,
+        "run_id": run.run_id,
+        "name": run.name,
+        "status": run.status,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+    }
+
+
+def build_payload(info: ExecutionInfo, extras_key: str) -> dict[str, Any]:
+    """The session as a JSON-compatible dict following the Railtracks schema.
+
+    Every list and dict in it is new (the caller may change them freely); the
+    strings and numbers are the recorded ones.
+    """
+    node_raw = info.node_forest._raw
+    request_raw = info.request_forest._raw
+    owners = info._error_owners()
+    runs = []
+    for run in info.runs.values():
+        entry = run_head(info, run)
+        entry["nodes"] = _nodes(node_raw, run.node_ids)
+        entry["edges"] = _edges(request_raw, run.request_ids, owners)
+        entry["steps"] = _steps(run.raw_stamps)
+        runs.append(entry)
+    payload = build_payload_head(info)
+    payload["runs"] = runs
+    if info.extras:
+        payload[extras_key] = to_jsonable(info.extras)
+    return payload
+
+
+#: How many nodes (requests, steps) :func:`payload_pieces` builds and encodes at once.
+SLICE = 1_000
+
+
+def payload_pieces(
+    info: ExecutionInfo,
+    extras_key: str,
+    extras: dict[str, Any] | None,
+    encode: Callable[[Any], bytes],
+    separator: bytes,
+    head: dict[str, Any] | None = None,
+) -> Iterator[bytes]:
+    """``encode(build_payload(info))`` in pieces whose concatenation is that document.
+
+    ``head`` replaces the first fields (:func:`build_payload_head`), ``extras`` is
+    what goes under ``extras_key`` (``None``: nothing). ``encode``
+    writes any JSON value; ``separator`` is what it puts between the items of a
+    list (``b", "`` for the standard library, ``b","`` for orjson). With the
+    standard library the pieces add up to ``json.dumps(build_payload(info))``
+    byte for byte.
+    """
+    node_raw = info.node_forest._raw
+    request_raw = info.request_forest._raw
+    owners = info._error_owners()
+    # The document without its long lists, each list a marker string; the markers
+    # are then replaced by the lists, encoded a slice at a time. A marker holds a
+    # fresh random token, so no string of the session can be taken for one.
+    token = uuid.uuid4().hex
+    lists: list[Callable[[], Iterator[list[dict[str, Any]]]]] = []
+
+    def marker(make: Callable[[], Iterator[list[dict[str, Any]]]]) -> str:
+        lists.append(make)
+        return f"rt-list-{token}-{len(lists) - 1}"
+
+    runs = []
+    for run in info.runs.values():
+        entry = run_head(info, run)
+        node_ids, request_ids, stamps = run.node_ids, run.request_ids, run.raw_stamps
+        entry["nodes"] = marker(lambda ids=node_ids: _sliced(ids, lambda s: _nodes(node_raw, s)))
+        entry["edges"] = marker(
+            lambda ids=request_ids: _sliced(ids, lambda s: _edges(request_raw, s, owners))
+        )
+        entry["steps"] = marker(lambda raw=stamps: _sliced(raw, _steps))
+        runs.append(entry)
+    skeleton = dict(head) if head is not None else build_payload_head(info)
+    skeleton["runs"] = runs
+    if extras is not None:
+        skeleton[extras_key] = extras
+    text = encode(skeleton)
+    for index, make in enumerate(lists):
+        before, text = text.split(f'"rt-list-{token}-{index}"'.encode(), 1)
+        yield before
+        yield b"["
+        first = True
+        for chunk in make():
+            if chunk:
+                if not first:
+                    yield separator
+                yield encode(chunk)[1:-1]
+                first = False
+        yield b"]"
+    yield text
+
+
+def _sliced(
+    items: list[Any], build: Callable[[list[Any]], list[dict[str, Any]]]
+) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, SLICE)):
+        yield build(chunk)

@@ -1,0 +1,118 @@
+"""Stamps: the numbered, timed events a session records (``Stamp``, ``StampManager``).
+
+A node's stamps are numbered exactly as Railtracks numbers them; lifecycle events
+(the session going busy, a run starting) get stamps of their own that replay
+interleaves by time without taking a step number.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    pass
+
+class Stamp(NamedTuple):
+    """One step of a session: its order, its wall-clock time and what happened."""
+
+    step: int
+    time: float
+    identifier: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "time": self.time, "identifier": self.identifier}
+
+    encode = to_json  # the Railtracks name
+
+
+# How the state is kept. A session of 100,000 nodes keeps 400,000 snapshots and
+# stamps. Kept as objects, every one of them is tracked by the garbage collector,
+# and each full collection walks them all: the cost per call then grows with the
+# size of the session. Plain tuples of plain values (ids, names, numbers, None,
+# other such tuples) are different: the collector stops tracking them. So the
+# forests and stamp lists store plain tuples and hand out Stamp / LinkedNode /
+# RequestTemplate objects, built on access.
+_RawStamp = tuple  # (step, time, identifier)
+
+
+def _raw_stamp(stamp: Stamp | _RawStamp) -> _RawStamp:
+    """A stamp as a plain tuple; one that already is one is returned as it is, so a
+    stamp recorded in several places (its node, its request, its run) is one tuple."""
+    if type(stamp) is tuple:
+        return stamp
+    return (stamp[0], stamp[1], stamp[2])
+
+
+class StampManager:
+    """Hands out stamps with strictly increasing steps and remembers them all.
+
+    Node stamps (a node created, finished or failed) number 0, 1, 2, ... exactly
+    as Railtracks numbers them. Lifecycle stamps (session state changes, runs
+    starting and ending, broadcasts) are kept apart, in their own list, and take
+    no step of their own: their ``step`` is that of the next node stamp, so a
+    lifecycle stamp with step ``k`` happened after node step ``k - 1`` and before
+    node step ``k`` (ties keep the order they were made in). Replay interleaves
+    both by comparing steps.
+    """
+
+    def __init__(self, start: int = 0) -> None:
+        self._start = start
+        self._steps = itertools.count(start)
+        self._stamps: list[_RawStamp] = []
+        self._lifecycle: list[_RawStamp] = []
+
+    def create_stamp(self, message: str) -> Stamp:
+        raw = (next(self._steps), time.time(), message)
+        self._stamps.append(raw)
+        return Stamp._make(raw)
+
+    def create_lifecycle_stamp(self, message: str) -> Stamp:
+        """A stamp for a lifecycle event: no step of its own (see the class docstring)."""
+        # Node stamps are made in step order, so the last one holds the highest step.
+        step = self._stamps[-1][0] + 1 if self._stamps else self._start
+        raw = (step, time.time(), message)
+        self._lifecycle.append(raw)
+        return Stamp._make(raw)
+
+    def stamp_creator(self):
+        """A function ``message -> Stamp`` bound to this manager (the Railtracks API)."""
+        return self.create_stamp
+
+    def _adopt(self, stamp: Stamp) -> None:
+        """Record a stamp made elsewhere (used when rebuilding a saved session)."""
+        self._stamps.append(_raw_stamp(stamp))
+
+    @property
+    def all_stamps(self) -> list[Stamp]:
+        """Every node stamp, in step order (what Railtracks' ``all_stamps`` holds)."""
+        return [Stamp._make(raw) for raw in sorted(self._stamps)]
+
+    @property
+    def lifecycle_stamps(self) -> list[Stamp]:
+        """The lifecycle stamps, in the order they were made."""
+        return [Stamp._make(raw) for raw in self._lifecycle]
+
+    @property
+    def step_logs(self) -> dict[int, list[str]]:
+        """The messages of the node stamps, by step (the Railtracks API)."""
+        logs: dict[int, list[str]] = {}
+        for step, _, message in sorted(self._stamps):
+            logs.setdefault(step, []).append(message)
+        return logs
+
+    def copy(self, keep: Iterable[int] | None = None) -> StampManager:
+        """A copy (only the node steps in ``keep``, if given) that goes on numbering after
+        the last step, so stamps made on it never reuse a step."""
+        wanted = None if keep is None else set(keep)
+        twin = StampManager(max((raw[0] for raw in self._stamps), default=-1) + 1)
+        twin._stamps = [r for r in self._stamps if wanted is None or r[0] in wanted]
+        if wanted is None:
+            twin._lifecycle = list(self._lifecycle)
+        return twin
+
+    def __len__(self) -> int:
+        return len(self._stamps)
+
