@@ -1,7 +1,8 @@
 """The live dashboard in real JupyterLab 4 and Notebook 7, as a user runs it.
 
 One notebook, run with "Run All": a ``%%rt_session`` cell whose flow calls 48
-slow nodes one after another (49 nodes, about six seconds), a cell that shows
+slow nodes one after another (49 nodes, about twelve seconds: long enough to see
+it grow even on a loaded machine), a cell that shows
 the finished session again, and a cell after them. While the flow runs the
 dashboard must grow, and a click on a node must open its details without
 disturbing the kernel; afterwards every cell has run in order and every view
@@ -34,7 +35,7 @@ CELLS = [
     "\n"
     "@rt.function_node\n"
     "async def fetch(i: int) -> int:\n"
-    "    await asyncio.sleep(0.12)\n"
+    "    await asyncio.sleep(0.25)\n"
     "    return i * i\n"
     "\n"
     "@rt.function_node\n"
