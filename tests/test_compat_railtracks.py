@@ -696,7 +696,7 @@ def test_middleware_must_be_async():
 
 
 def test_class_node_argument_forms():
-    class SeedForm(railtracks_nb.engine.nodes.Node):
+    class DocumentedForm(railtracks_nb.engine.nodes.Node):
         """The form the Railtracks session docs describe: arguments in __init__."""
 
         def __init__(self, x: int) -> None:
@@ -716,7 +716,7 @@ def test_class_node_argument_forms():
         async def invoke(self, x: int, *, scale: int = 1) -> int:
             return x * scale
 
-    assert _run(railtracks_nb, SeedForm, 4)[1] == 40
+    assert _run(railtracks_nb, DocumentedForm, 4)[1] == 40
     assert _run(railtracks_nb, NewForm, 4)[1] == 4
     bad_kw = _run(railtracks_nb, NewForm, 4)  # sanity: same node, good arguments
     assert bad_kw[1] == 4

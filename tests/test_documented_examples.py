@@ -34,7 +34,7 @@ class Doubler(rt.nodes.Node):
         return self.value * 2
 
 
-def test_session_decorator_seed_001(home):
+def test_session_decorator(home):
     @rt.session()
     async def empty_workflow():
         result = await rt.call(greet, name="Alice")
@@ -106,7 +106,7 @@ def test_session_decorator_rejects_sync_functions():
             return 1
 
 
-def test_sync_context_manager_inside_async_function_seed_001():
+def test_sync_context_manager_inside_async_function():
     async def context_workflow():
         with rt.Session(
             timeout=30,
@@ -122,7 +122,7 @@ def test_sync_context_manager_inside_async_function_seed_001():
     assert asyncio.run(context_workflow()) == ["Hello, Bob!", "Hello, Charlie!"]
 
 
-def test_flow_seed_000():
+def test_flow():
     @rt.function_node
     async def my_workflow(user_input: str):
         return await rt.call(greet, user_input)
@@ -138,7 +138,7 @@ def test_flow_seed_000():
     assert asyncio.run(flow.ainvoke("again")) == "Hello, again!"
 
 
-def test_multiple_flows_each_with_their_context_seed_000():
+def test_multiple_flows_each_with_their_context():
     @rt.function_node
     async def workflow(name: str):
         action = rt.context.get("action")
@@ -150,7 +150,7 @@ def test_multiple_flows_each_with_their_context_seed_000():
     assert farewell_flow.invoke("Robert") == "Bye, Robert!"
 
 
-def test_error_handling_flow_seed_000(capsys):
+def test_error_handling_flow(capsys):
     @rt.function_node
     def sample_node():
         raise RuntimeError("boom")
@@ -179,7 +179,7 @@ def test_tracked_execution_flow_saves_under_flow_name(home):
     assert saved["runs"][0]["name"] == "daily_report"
 
 
-def test_session_run_sync_and_state_analysis_seed_003(tmp_path):
+def test_session_run_sync_and_state_analysis(tmp_path):
     with rt.Session(save_state=False) as session:
         result = session.run_sync(Doubler, 21)
         assert result.answer == 42
@@ -190,7 +190,7 @@ def test_session_run_sync_and_state_analysis_seed_003(tmp_path):
     assert data["runs"][0]["edges"][0]["details"]["output"] == 42
 
 
-def test_executor_config_with_subscriber_seed_003():
+def test_executor_config_with_subscriber():
     received = []
     config = rt.ExecutorConfig(
         timeout=300,
@@ -214,12 +214,12 @@ def test_executor_config_with_subscriber_seed_003():
     assert received == ["progress 50%"]
 
 
-def test_call_sync_in_with_session_seed_002():
+def test_call_sync_in_with_session():
     with rt.Session(save_state=False):
         assert rt.call_sync(Doubler, "Hello World") == "Hello WorldHello World"
 
 
-def test_session_info_seed_003():
+def test_session_info():
     with rt.Session(save_state=False) as session:
         rt.call_sync(Doubler, 1)
         info = session.info

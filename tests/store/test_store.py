@@ -29,7 +29,7 @@ from railtracks_nb.store.persistence import save_payload
 from railtracks_nb.store.sessions import SessionList, SessionRecord
 from tests.helpers import lock_seen_from_another_process
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _SAMPLE_NAME = "railtracks_saved_session_sample.json"
 SAMPLE = REPO / "tests" / "data" / "reference" / _SAMPLE_NAME
 

@@ -15,7 +15,7 @@ from railtracks_nb.core.exceptions import SavedStateError, SessionStoreError
 
 pytestmark = pytest.mark.timeout(120)
 
-REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 SAMPLE = REFERENCE / "railtracks_saved_session_sample.json"
 
 

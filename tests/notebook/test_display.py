@@ -15,7 +15,7 @@ from railtracks_nb.core import vocabulary
 from railtracks_nb.notebook import display
 from railtracks_nb.notebook.display import mimebundle, static_html, static_svg
 
-DATA = Path(__file__).parent / "data" / "reference"
+DATA = Path(__file__).resolve().parents[1] / "data" / "reference"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 

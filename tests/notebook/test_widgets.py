@@ -191,7 +191,7 @@ def test_front_end_bundle_is_shipped_in_the_package():
     assert "export" in esm and "msg:custom" in esm
     # Node text is only ever set as text: our sources never assign HTML (the
     # bundle holds d3-selection's unused .html(), so the sources are checked).
-    sources = sorted((Path(__file__).resolve().parents[1] / "widgets" / "src").glob("*.ts"))
+    sources = sorted((Path(__file__).resolve().parents[2] / "widgets" / "src").glob("*.ts"))
     assert len(sources) >= 6
     for src in sources:
         text = src.read_text()

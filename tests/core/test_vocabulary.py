@@ -11,7 +11,7 @@ import pytest
 
 from railtracks_nb.core import vocabulary as v
 
-TS = (Path(__file__).resolve().parents[1] / "widgets" / "src" / "vocabulary.ts").read_text()
+TS = (Path(__file__).resolve().parents[2] / "widgets" / "src" / "vocabulary.ts").read_text()
 
 
 def _ts_value(name: str):
@@ -69,7 +69,7 @@ def test_outcomes_from_saved_words():
 
 
 def test_the_stylesheet_fills_are_the_vocabulary_s():
-    css = (Path(__file__).resolve().parents[1] / "widgets" / "src" / "style.css").read_text()
+    css = (Path(__file__).resolve().parents[2] / "widgets" / "src" / "style.css").read_text()
     for outcome in ("open", "completed", "failed", "cancelled"):
         assert f"--rt-{outcome}: {v.OUTCOME_COLOURS[outcome]};" in css
     assert f"--rt-on-fill: {v.TEXT_ON_FILL};" in css

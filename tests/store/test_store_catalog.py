@@ -24,7 +24,7 @@ from tests.helpers import lock_seen_from_another_process
 
 pytestmark = pytest.mark.timeout(180)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 
