@@ -814,20 +814,48 @@ def test_railtracks_reads_our_saved_files(tmp_path, state_schema):
     jsonschema.validate(ours, state_schema)  # Railtracks' saved-state schema
 
 
-def test_railtracks_viz_server_finds_our_file(tmp_path):
-    flow = railtracks_nb.Flow("ours", entry_point=sequential(railtracks_nb))
-    flow.invoke(1)
-    ours = json.loads((tmp_path / ".railtracks" / "ours.json").read_text())
-    # Railtracks' own reader (its viz server) finds sessions by "<flow>_<id>.json" in
-    # data/sessions: a copy of our file under that name is found and read as is.
+def test_railtracks_visualiser_reads_our_saved_file(tmp_path):
+    """Railtracks' visualiser (``railtracks viz``) serves saved sessions from
+    .railtracks/data/sessions through its stable file-based API, which its released
+    UI reads. Our file, saved by a Flow and copied there under 1.7's file name (or
+    written there by rt.export), is listed and served like one Railtracks saved."""
     viz = pytest.importorskip(
-        "railtracks.cli.viz_server", reason="Railtracks' viz server needs its [viz] extra (fastapi)"
+        "railtracks.cli.viz_server",
+        reason="Railtracks' visualiser needs its [visual] extra (the compat extra has it)",
     )
+    testclient = pytest.importorskip("fastapi.testclient")
+    railtracks.Flow("viz-flow", entry_point=caught_failure(railtracks)).invoke(4)
+    flow = railtracks_nb.Flow("viz-flow", entry_point=caught_failure(railtracks_nb))
+    flow.invoke(4)
     sessions_dir = tmp_path / ".railtracks" / "data" / "sessions"
-    sessions_dir.mkdir(parents=True)
-    target = sessions_dir / f"ours_{ours['session_id']}.json"
-    target.write_text(json.dumps(ours))
-    assert viz._find_session_file(sessions_dir.resolve(), ours["session_id"]) == target.resolve()
+    (theirs_path,) = sessions_dir.glob("*.json")
+    theirs = json.loads(theirs_path.read_text())
+    ours = json.loads((tmp_path / ".railtracks" / "viz-flow.json").read_text())
+    # 1.7's file name, <flow name>_<session id>.json, where the visualiser looks.
+    (sessions_dir / f"viz-flow_{ours['session_id']}.json").write_text(json.dumps(ours))
+    exported = tmp_path / "exported"
+    exported_id = "exported-" + ours["session_id"]
+    railtracks_nb.export(flow.last_session, exported / f"viz-flow_{exported_id}.json")
+
+    client = testclient.TestClient(viz.app)
+    listed = client.get("/api/sessions")
+    assert listed.status_code == 200
+    assert sorted(s["session_id"] for s in listed.json()) == sorted(
+        [theirs["session_id"], ours["session_id"]]
+    )
+    served = {}
+    for key, payload in (("theirs", theirs), ("ours", ours)):
+        response = client.get(f"/api/sessions/{payload['session_id']}")
+        assert response.status_code == 200, response.text
+        served[key] = response.json()
+    assert served["ours"] == ours  # served as saved, nothing dropped
+    # What the visualiser draws from it (nodes, edges, steps, statuses) is what it
+    # draws from Railtracks' own file of the same flow.
+    assert _structure(served["ours"]) == _structure(served["theirs"])
+    assert set(served["ours"]) - {"railtracks_nb"} == set(served["theirs"])
+    assert set(served["ours"]["runs"][0]) - {"session_id"} == set(served["theirs"]["runs"][0])
+    # rt.export writes the same payload, so exporting into that folder works as well.
+    assert json.loads(next(exported.glob("*.json")).read_text())["runs"] == ours["runs"]
 
 
 def test_our_file_keys_match_railtracks_files(tmp_path):
@@ -844,3 +872,169 @@ def test_our_file_keys_match_railtracks_files(tmp_path):
     # DIFFERENCE: our default file is .railtracks/<name>.json (Railtracks 1.7:
     # .railtracks/data/sessions/<flow>_<id>.json); rt.sessions() lists both.
     assert Path(tmp_path / ".railtracks" / "ours.json").exists()
+
+
+def test_node_forest_get_node_type_and_linked_node_node():
+    views = {}
+    for name, rt in ENGINES.items():
+
+        @rt.function_node
+        async def leaf(x: int) -> int:
+            return x + 1
+
+        class Root(rt.nodes.nodes.Node):
+            @classmethod
+            def name(cls) -> str:
+                return "Root"
+
+            @classmethod
+            def type(cls):
+                return "Other"
+
+            async def invoke(self, x: int, rt=rt, leaf=leaf) -> int:
+                return await rt.call(leaf, x)
+
+        session, result = _run(rt, Root, 1)
+        assert result == 2
+        forest = session.info.node_forest
+        heap = forest.heap()
+        by_name = {linked.node.name(): linked for linked in heap.values()}
+        # The class node's own class, on both engines; the function node's class is
+        # the one its decorator made, named as the function.
+        assert forest.get_node_type(by_name["Root"].identifier) is Root
+        assert forest.get_node_type(by_name["leaf"].identifier).name() == "leaf"
+        assert forest.get_node_type("no such node") is None
+        views[name] = {
+            node_name: (
+                linked.node.type(),
+                linked.node.uuid == linked.identifier,
+                forest.get_node_type(linked.identifier).type(),
+            )
+            for node_name, linked in by_name.items()
+        }
+    assert views["railtracks_nb"] == views["railtracks"] == {
+        "Root": ("Other", True, "Other"),
+        "leaf": ("Tool", True, "Tool"),
+    }
+    # DIFFERENCE: LinkedNode.node is a record of the node (uuid, name(), type()), not a
+    # copy of the node object (railtracks_nb keeps no node objects).
+    assert type(by_name["Root"].node).__name__ == "RecordedNode"
+
+
+def test_request_forest_open_tails_and_children_complete():
+    views = {}
+    for name, rt in ENGINES.items():
+        seen: list[Any] = []
+        holder: dict[str, Any] = {}
+
+        @rt.function_node
+        async def inner(seen=seen, holder=holder) -> str:
+            forest = holder["session"].info.request_forest
+            seen.append([len(forest.children(t.sink_id)) for t in forest.open_tails()])
+            outer_id = forest.insertion_request[0].sink_id
+            seen.append(forest.children_requests_complete(outer_id))
+            return "in"
+
+        @rt.function_node
+        async def outer(rt=rt, inner=inner) -> str:
+            return await rt.call(inner)
+
+        async def main(rt=rt, outer=outer, holder=holder):
+            with _session(rt) as session:
+                holder["session"] = session
+                return session, await rt.call(outer)
+
+        session, result = asyncio.run(main())
+        assert result == "in"
+        forest = session.info.request_forest
+        top = forest.insertion_request[0]
+        views[name] = {
+            "while running": seen,
+            "tails after": forest.open_tails(),
+            "complete after": forest.children_requests_complete(top.sink_id) == top.identifier,
+        }
+    # While `inner` runs, it is the only open tail (it has called nothing) and `outer`
+    # still waits for it; afterwards nothing is open.
+    assert views["railtracks_nb"] == views["railtracks"] == {
+        "while running": [[0], None],
+        "tails after": [],
+        "complete after": True,
+    }
+
+
+def test_timeout_none_is_no_timeout():
+    def build(rt):
+        @rt.function_node
+        async def unhurried() -> str:
+            await asyncio.sleep(0.3)
+            return "done"
+
+        return unhurried
+
+    def observe(rt: Any, **options: Any) -> tuple[Any, Any]:
+        session, result = _run(rt, build(rt), **options)
+        return session.executor_config.timeout, result
+
+    seen: dict[str, dict[str, Any]] = {}
+    for name, rt in ENGINES.items():
+        view = seen[name] = {"config": rt.ExecutorConfig(timeout=None).timeout}
+        view["session None"] = observe(rt, timeout=None)
+        rt.set_config(timeout=0.1)
+        view["session None over set_config"] = observe(rt, timeout=None)
+        rt.set_config(timeout=None)
+        view["set_config None"] = observe(rt)
+        flow = rt.Flow("unbounded", entry_point=build(rt), timeout=None, save_state=False)
+        view["flow None"] = flow.invoke()
+    assert seen["railtracks_nb"] == seen["railtracks"] == {
+        "config": None,
+        "session None": (None, "done"),
+        "session None over set_config": (None, "done"),
+        "set_config None": (None, "done"),
+        "flow None": "done",
+    }
+    # DIFFERENCE: left out, the timeout comes from rt.set_config, else it is 150 s (as
+    # 1.7's docstring says); Railtracks 1.7 ignores set_config's timeout and has none.
+    for name, rt in ENGINES.items():
+        rt.set_config(timeout=0.1)
+        timeout, result = observe(rt)
+        if name == "railtracks":
+            assert (timeout, result) == (None, "done")
+        else:
+            assert timeout == 0.1 and isinstance(result, railtracks_nb.GlobalTimeOutError)
+        rt.set_config(timeout=None)
+
+
+def test_verifier_types_of_railtracks_middleware():
+    outcomes = {}
+    for name, rt in ENGINES.items():
+        m = rt.middleware
+
+        @rt.wrap_node
+        async def only_small(call, x, m=m):
+            verdict = m.Verdict(accepted=x < 10, comment=None if x < 10 else f"{x} is too big")
+            if not verdict.accepted:
+                raise m.VerifierRejectedError(verdict.comment)
+            return await call(*(verdict.args or (x,)))
+
+        @rt.function_node
+        async def ident(x: int) -> int:
+            return x
+
+        guarded = rt.couple(ident, middleware=[only_small])
+        ok = _run(rt, guarded, 3)[1]
+        refused = _run(rt, guarded, 30)[1]
+        decision = m.VerifierDecision.from_verdict(
+            m.Verdict(accepted=False, comment="no", result=5), overridden=True
+        )
+        outcomes[name] = (
+            ok,
+            type(refused).__name__,
+            str(refused),
+            isinstance(refused, m.VerifierRejectedError),
+            (decision.action, decision.reason, decision.overridden, decision.timeout),
+            m.VerifierAction.ACCEPT == "accept",
+            m.Verdict(True).comment,
+        )
+    assert outcomes["railtracks_nb"] == outcomes["railtracks"]
+    assert outcomes["railtracks_nb"][:4] == (3, "VerifierRejectedError", "30 is too big", True)
+    assert outcomes["railtracks_nb"][4] == ("decline", "no", True, False)

@@ -28,7 +28,9 @@ class ExecutorConfig(BaseModel):
         extra="forbid", arbitrary_types_allowed=True, validate_assignment=True, frozen=False
     )
 
-    timeout: float = Field(150.0, gt=0, description="Seconds each top-level request may take.")
+    timeout: float | None = Field(
+        150.0, gt=0, description="Seconds each top-level request may take; None: no limit."
+    )
     end_on_error: bool = Field(False, description="End the whole run at the first node failure.")
     logging_setting: LoggingSetting = "REGULAR"
     log_file: str | os.PathLike[str] | None = Field(None, description="Also write logs here.")
@@ -51,8 +53,8 @@ class ExecutorConfig(BaseModel):
 
     @field_validator("timeout")
     @classmethod
-    def _not_nan(cls, value: float) -> float:
-        if math.isnan(value):
+    def _not_nan(cls, value: float | None) -> float | None:
+        if value is not None and math.isnan(value):
             raise ValueError("timeout must be a number of seconds, not NaN")
         return value
 
@@ -111,11 +113,12 @@ def set_config(**values: Any) -> None:
     Takes the options of ``Session`` and, for notebooks, ``auto_display``
     (whether ``%%rt_session`` shows the live dashboard when its ``dashboard``
     option is left at ``auto``). Values are validated now; ``None`` clears a
-    previously set value.
+    previously set value, except ``timeout=None``, which means no timeout (as in
+    Railtracks 1.7); :func:`reset_config` clears everything.
     """
     notebook = {k: values.pop(k) for k in NOTEBOOK_FIELDS if k in values}
     current = {**_global, **values}
-    current = {k: v for k, v in current.items() if v is not None}
+    current = {k: v for k, v in current.items() if v is not None or k == "timeout"}
     make_config(**current)  # validate the whole set, so errors surface here
     notebook_now = {**_notebook, **notebook}
     notebook_now = {k: v for k, v in notebook_now.items() if v is not None}

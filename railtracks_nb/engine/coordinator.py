@@ -146,7 +146,9 @@ class RTState:
         info = self.info
         run = info.runs[m.run_id]
         stamp = _plain_stamp(m.stamp)  # one tuple for its three records (see _raw_stamp)
-        info.node_forest.add_created(m.node_id, m.node_name, m.node_type, stamp, m.run_id)
+        info.node_forest.add_created(
+            m.node_id, m.node_name, m.node_type, stamp, m.run_id, m.node_class
+        )
         info.request_forest.add_created(
             m.request_id, m.parent_node_id, m.node_id, m.args, m.kwargs, stamp, m.run_id
         )

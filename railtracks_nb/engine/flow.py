@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ._sync import run_sync
 from .call import call
 from .nodes import resolve_node_type
-from .session import Session, _copy_context
+from .session import NOT_GIVEN, Session, _copy_context, _NotGiven
 
 if TYPE_CHECKING:
     from .connection import FlowConnection
@@ -22,7 +22,8 @@ class Flow:
     ``Flow(name, entry_point, *, context=None, timeout=None, end_on_error=None,
     logging_setting=None, log_file=None, broadcast_callback=None,
     save_state=None, prompt_injection=None, payload_callback=None)``. Options left as ``None`` come
-    from ``rt.set_config`` and then from the session defaults. The context is
+    from ``rt.set_config`` and then from the session defaults; ``timeout=None``
+    given explicitly means no timeout (as in Railtracks 1.7). The context is
     copied into every run, so a run that changes its context changes neither
     the flow nor other runs.
     """
@@ -33,7 +34,7 @@ class Flow:
         entry_point: Any,
         *,
         context: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
+        timeout: float | _NotGiven | None = NOT_GIVEN,
         end_on_error: bool | None = None,
         logging_setting: str | None = None,
         log_file: Any = None,
@@ -50,8 +51,10 @@ class Flow:
         self.name = name
         self.entry_point = entry_point
         self._context = _copy_context(context)
+        #: timeout=None given: no timeout (``options`` shows None, as for "not set")
+        self._no_timeout = timeout is None
         self._options: dict[str, Any] = {
-            "timeout": timeout,
+            "timeout": None if isinstance(timeout, _NotGiven) else timeout,
             "end_on_error": end_on_error,
             "logging_setting": logging_setting,
             "log_file": log_file,
@@ -87,7 +90,9 @@ class Flow:
             flow_id=self.equality_hash(),
             _parent_id=self.parent_id,
             _metadata=self.metadata,
-            **self._options,
+            # None: not set by the flow (Session(timeout=None) would mean no timeout)
+            **{k: v for k, v in self._options.items() if v is not None},
+            **({"timeout": None} if self._no_timeout else {}),
         )
 
     async def ainvoke(self, *args: Any, **kwargs: Any) -> Any:
@@ -123,6 +128,8 @@ class Flow:
         values: dict[str, Any] = {
             "context": self._context,
             **self._options,
+            # None stays "no timeout"; not set stays not set
+            "timeout": None if self._no_timeout else self._options["timeout"] or NOT_GIVEN,
             "parent_id": self.parent_id,
             "metadata": self.metadata,
         }

@@ -9,7 +9,7 @@ They are not ``frozen`` for the same reason (a frozen dataclass pays an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..core.serialization import error_to_json, to_jsonable
@@ -30,6 +30,8 @@ class RTMessage:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
         for f in fields(self):
+            if f.metadata.get("internal"):
+                continue
             value = getattr(self, f.name)
             if isinstance(value, Stamp):
                 out[f.name] = value.to_json()
@@ -53,6 +55,8 @@ class RequestCreation(RTMessage):
     node_type: str
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
+    #: The node's class (for ``NodeForest.get_node_type``); left out of ``to_json``.
+    node_class: type | None = field(default=None, repr=False, metadata={"internal": True})
 
 
 @dataclass(slots=True)

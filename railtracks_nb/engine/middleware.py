@@ -17,11 +17,23 @@ import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
 
 from .nodes import Node, Work, resolve_node_type
 
-__all__ = ["Middleware", "after_node", "couple", "post_node", "wrap_node"]
+__all__ = [
+    "Middleware",
+    "Verdict",
+    "VerifierAction",
+    "VerifierDecision",
+    "VerifierRejectedError",
+    "after_node",
+    "couple",
+    "post_node",
+    "wrap_node",
+]
 
 
 class Middleware:
@@ -200,3 +212,55 @@ def couple(
 
     wrapper.node_type = coupled  # type: ignore[attr-defined]
     return wrapper
+
+
+# -- verifier types, as in Railtracks 1.7's ``railtracks.middleware`` ----------------------
+# Plain node-middleware vocabulary: a middleware that reviews a call returns a
+# Verdict and raises VerifierRejectedError on a decline. (Railtracks' prebuilt
+# pre_verifier/post_verifier live in its rt.prebuilt, which is out of scope.)
+_R = TypeVar("_R")
+
+
+@dataclass
+class Verdict(Generic[_R]):
+    """A review of a node call: accepted or not, with an optional comment.
+
+    ``args``/``kwargs`` (before the call) or ``result`` (after it) replace what is
+    forwarded, when given.
+    """
+
+    accepted: bool
+    comment: str | None = None
+    args: tuple | None = None
+    kwargs: dict | None = None
+    result: _R | None = None
+
+
+class VerifierRejectedError(Exception):
+    """A verifier declined a node call."""
+
+
+class VerifierAction(str, Enum):
+    """What a verifier concluded."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class VerifierDecision:
+    """A summary of a :class:`Verdict` (Railtracks 1.7's is a pydantic model of the
+    same fields; this is a frozen dataclass, so importing the engine stays fast)."""
+
+    action: VerifierAction
+    reason: str | None = None
+    overridden: bool = False
+    timeout: bool = False
+
+    @classmethod
+    def from_verdict(
+        cls, verdict: Verdict, *, overridden: bool, timeout: bool = False
+    ) -> VerifierDecision:
+        """The decision ``verdict`` stands for."""
+        action = VerifierAction.ACCEPT if verdict.accepted else VerifierAction.DECLINE
+        return cls(action, verdict.comment, overridden, timeout)

@@ -52,6 +52,16 @@ logger = logs.get_logger("Session")
 
 _new_id = uuid.uuid4
 
+
+class _NotGiven:
+    """The default of ``Session(timeout=...)``: ``None`` is a value there (no timeout)."""
+
+    def __repr__(self) -> str:
+        return "<from rt.set_config, else 150.0>"
+
+
+NOT_GIVEN = _NotGiven()
+
 #: How long a cancelled node (at a timeout or an interrupt) gets to stop, in
 #: seconds. A node that catches ``CancelledError`` and keeps going is left
 #: running after that: the caller gets its error anyway, and a warning names it.
@@ -94,7 +104,8 @@ class Session(SessionView):
     name=None, run_identifier=None, prompt_injection=True, save_state=True,
     flow_name=None, flow_id=None, payload_callback=None)``, or
     ``Session(executor_config)``. Options left out (``None``) come from
-    ``rt.set_config`` and then from these defaults. ``payload_callback`` is
+    ``rt.set_config`` and then from these defaults, except ``timeout=None``,
+    which means no timeout (as in Railtracks 1.7). ``payload_callback`` is
     called once with :meth:`payload` each time the session closes, also when
     its block raised.
     """
@@ -103,7 +114,7 @@ class Session(SessionView):
         self,
         context: Mapping[str, Any] | ExecutorConfig | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | _NotGiven | None = NOT_GIVEN,
         end_on_error: bool | None = None,
         logging_setting: str | None = None,
         log_file: Any = None,
@@ -130,7 +141,7 @@ class Session(SessionView):
             raise TypeError(f"Session name must be a str, got {type(name).__name__}")
         self.executor_config: ExecutorConfig = resolve_config(
             executor_config,
-            timeout=timeout,
+            timeout=None if isinstance(timeout, _NotGiven) else timeout,
             end_on_error=end_on_error,
             logging_setting=logging_setting,
             log_file=log_file,
@@ -140,6 +151,8 @@ class Session(SessionView):
             save_state=save_state,
             payload_callback=payload_callback,
         )
+        if timeout is None:  # given as None: no timeout, as in Railtracks 1.7
+            self.executor_config.timeout = None
         self._context: dict[str, Any] = _copy_context(context)
         self.name = name
         for label, value in (("flow_name", flow_name), ("flow_id", flow_id)):
@@ -463,7 +476,7 @@ class Session(SessionView):
         try:
             try:
                 done, _ = await asyncio.wait(
-                    {task}, timeout=None if timeout == float("inf") else timeout
+                    {task}, timeout=None if timeout is None or timeout == float("inf") else timeout
                 )
             except asyncio.CancelledError:
                 self._interrupted = True
@@ -592,6 +605,7 @@ class Session(SessionView):
                     node_type.type(),
                     args,
                     kwargs,
+                    node_type,
                 )
             )
         except BaseException:

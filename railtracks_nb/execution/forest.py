@@ -46,6 +46,13 @@ class LinkedNode(NamedTuple):
             out["latency"] = {"total_time": self.latency}
         return out
 
+    @property
+    def node(self) -> RecordedNode:
+        """The node as recorded: its ``uuid``, ``name()`` and ``type()`` (Railtracks
+        1.7's ``LinkedNode.node`` is a copy of the node object, which is not kept
+        here; ``NodeForest.get_node_type(identifier)`` gives its class)."""
+        return RecordedNode(self.identifier, self.name, self.node_type)
+
     def history(self) -> list[LinkedNode]:
         """Every snapshot of this node, oldest first."""
         out: list[LinkedNode] = []
@@ -54,6 +61,21 @@ class LinkedNode(NamedTuple):
             out.append(snap)
             snap = snap.parent
         return out[::-1]
+
+
+class RecordedNode(NamedTuple):
+    """What ``LinkedNode.node`` gives: the node's id and the two class methods of a
+    Railtracks node that describe it."""
+
+    uuid: str
+    node_name: str
+    node_kind: str
+
+    def name(self) -> str:
+        return self.node_name
+
+    def type(self) -> str:
+        return self.node_kind
 
 
 class RequestTemplate(NamedTuple):
@@ -229,12 +251,47 @@ class NodeForest(_Forest[LinkedNode]):
     _from_raw = staticmethod(_node_from_raw)
     _to_raw = staticmethod(_node_to_raw)
 
+    def __init__(self, heap: dict[str, LinkedNode] | None = None) -> None:
+        # The node classes, for get_node_type: one entry per node name, and one per
+        # node only when two classes of a session share a name (kept out of the
+        # snapshot tuples, which must hold plain values; see the note above).
+        self._class_by_name: dict[str, type] = {}
+        self._class_by_id: dict[str, type] = {}
+        super().__init__(heap)
+
     def add_created(
-        self, identifier: str, name: str, node_type: str, stamp: Stamp, run_id: str
+        self,
+        identifier: str,
+        name: str,
+        node_type: str,
+        stamp: Stamp,
+        run_id: str,
+        node_class: type | None = None,
     ) -> None:
         """Record a node's first snapshot (the engine's fast path: no object built)."""
         raw = (identifier, name, node_type, _raw_stamp(stamp), run_id, None, None)
         self._raw[identifier] = (*raw, self._raw.get(identifier))
+        if node_class is not None and self._class_by_name.get(name) is not node_class:
+            if name in self._class_by_name:
+                self._class_by_id[identifier] = node_class
+            else:
+                self._class_by_name[name] = node_class
+
+    def get_node_type(self, identifier: str) -> type | None:
+        """The class of node ``identifier``, as in Railtracks 1.7; ``None`` for an
+        unknown identifier or a session loaded from a file (classes are not saved)."""
+        cls = self._class_by_id.get(identifier)
+        if cls is not None:
+            return cls
+        raw = self._raw.get(identifier)
+        return None if raw is None else self._class_by_name.get(raw[1])
+
+    def copy(self) -> NodeForest:
+        twin = super().copy()
+        assert isinstance(twin, NodeForest)
+        twin._class_by_name = dict(self._class_by_name)
+        twin._class_by_id = dict(self._class_by_id)
+        return twin
 
     def add_finished(self, identifier: str, stamp: Stamp, latency: float) -> None:
         """Record that a node finished: a new snapshot with its latency."""
@@ -327,6 +384,22 @@ class RequestForest(_Forest[RequestTemplate]):
         if request is None:
             raise KeyError(f"No request created node {child_id!r}")
         return request
+
+    def open_tails(self) -> list[RequestTemplate]:
+        """The open requests with no open request beneath them (Railtracks 1.7's name):
+        the innermost calls still running."""
+        return [
+            r
+            for r in self.values()
+            if r.status == "Open" and all(c.closed for c in self.children(r.sink_id))
+        ]
+
+    def children_requests_complete(self, parent_node_id: str) -> str | None:
+        """The id of the request that created ``parent_node_id`` if every request that
+        node made has finished, else ``None`` (as in Railtracks 1.7)."""
+        if not all(c.closed for c in self.children(parent_node_id)):
+            return None
+        return self.get_request_from_child_id(parent_node_id).identifier
 
     @property
     def answer(self) -> Any:

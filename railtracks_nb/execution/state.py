@@ -202,6 +202,8 @@ class ExecutionInfo(SessionView):
             stack.extend(reversed(forest.child_node_ids(nid)))
 
         nodes = NodeForest({i: self.node_forest[i] for i in node_ids})
+        nodes._class_by_name = dict(self.node_forest._class_by_name)
+        nodes._class_by_id = dict(self.node_forest._class_by_id)
         requests = RequestForest({i: forest[i] for i in request_ids})
         steps = {snap.stamp.step for i in node_ids for snap in nodes[i].history()}
         steps |= {snap.stamp.step for i in request_ids for snap in requests[i].history()}

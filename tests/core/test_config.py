@@ -56,8 +56,39 @@ def test_set_config_applies_to_later_sessions_and_flows():
 
     assert rt.Flow("f", f).invoke() == 42
     assert rt.Flow("f", f, timeout=7).invoke() == 7
+    rt.set_config(save_state=None)  # None clears a value set before
+    assert rt.get_config() == {"timeout": 42}
+
+
+def test_timeout_none_means_no_timeout():
+    """As in Railtracks 1.7: None given for timeout (to ExecutorConfig, a Session, a
+    Flow or set_config) is no timeout, not "use the default"."""
+    assert rt.ExecutorConfig(timeout=None).timeout is None
+    assert rt.Session().executor_config.timeout == 150.0  # left out: the default
+    rt.set_config(timeout=5)
+    assert rt.Session(timeout=None).executor_config.timeout is None  # given wins
+    assert rt.Session(rt.ExecutorConfig(timeout=None)).executor_config.timeout is None
+    assert rt.Session().executor_config.timeout == 5
+
+    @rt.function_node
+    async def f():
+        from railtracks_nb.engine.scope import current_session
+
+        return current_session().executor_config.timeout
+
+    assert rt.Flow("f", f, timeout=None).invoke() is None
+    assert rt.Flow("f", f, timeout=None).update_context({"a": 1}).invoke() is None
+    assert rt.Flow("f", f).update_context({"a": 1}).invoke() == 5  # not set stays not set
     rt.set_config(timeout=None)
-    assert "timeout" not in rt.get_config()
+    assert rt.get_config() == {"timeout": None}
+    assert rt.Session().executor_config.timeout is None
+    assert rt.Flow("f", f).invoke() is None
+    rt.set_config(end_on_error=True)  # setting another option keeps it
+    assert rt.Session().executor_config.timeout is None
+    rt.reset_config()
+    assert rt.Session().executor_config.timeout == 150.0
+    with pytest.raises(rt.ConfigError, match="timeout"):
+        rt.Session(timeout=0)
 
 
 def test_flow_rejects_bad_options_at_construction():
