@@ -209,3 +209,50 @@ def test_snapshot_stamper_never_reuses_a_step(info):
     assert info.snapshot().stamper.create_stamp("later").step == last + 1
     sub = info.get_info([next(iter(info.node_forest))])
     assert {s.step for s in sub.all_stamps} <= {s.step for s in info.all_stamps}
+
+
+def test_get_node_type_keeps_each_nodes_own_class():
+    """Two node classes of one name in one session (a cell run again): each node's
+    class is its own. Snapshots, subtrees (get_info) and saved files say the same,
+    as far as they know (a file keeps no classes)."""
+
+    def make(factor):
+        class Scale(rt.nodes.Node):
+            @classmethod
+            def name(cls):
+                return "Scale"
+
+            async def invoke(self, x):
+                return x * factor
+
+        return Scale
+
+    first, second = make(2), make(3)
+
+    @rt.function_node
+    async def both(x):
+        return [await rt.call(first, x), await rt.call(second, x)]
+
+    async def main():
+        async with rt.Session(save_state=False, logging_setting="NONE") as s:
+            assert await rt.call(both, 5) == [10, 15]
+        return s
+
+    info = asyncio.run(main()).info
+    forest = info.node_forest
+    scales = sorted(
+        (n for n in forest.values() if n.name == "Scale"), key=lambda n: n.stamp.step
+    )
+    assert [forest.get_node_type(n.identifier) for n in scales] == [first, second]
+    root = info.request_forest.insertion_request[0].sink_id
+    assert forest.get_node_type(root).name() == "both"
+    assert forest.get_node_type("unknown") is None
+    for copy in (info.snapshot().node_forest, info.get_info(root).node_forest):
+        assert [copy.get_node_type(n.identifier) for n in scales] == [first, second]
+    node = scales[0].node
+    assert (node.uuid, node.name(), node.type()) == (scales[0].identifier, "Scale", "Other")
+    from railtracks_nb.persistence import info_from_payload
+
+    loaded = info_from_payload(json.loads(json.dumps(info.to_payload(), default=str)))
+    assert scales[0].identifier in loaded.node_forest
+    assert loaded.node_forest.get_node_type(scales[0].identifier) is None
