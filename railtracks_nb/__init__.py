@@ -29,7 +29,7 @@ from .core.exceptions import (
     SessionStoreError,
     UnknownSessionError,
 )
-from .engine import context, middleware, nodes
+from .engine import context, middleware, nodes, prebuilt
 from .engine.call import broadcast, call, call_batch, call_sync
 from .engine.context import escape_braces, prompt
 from .engine.flow import Flow
@@ -153,6 +153,7 @@ __all__ = [
     "middleware",
     "nodes",
     "post_node",
+    "prebuilt",
     "prompt",
     "session",
     "session_id",

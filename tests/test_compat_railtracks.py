@@ -754,7 +754,7 @@ def test_top_level_names():
         "call", "broadcast", "call_batch", "ExecutionInfo", "ExecutorConfig", "middleware",
         "context", "set_config", "function_node", "session_id", "Flow", "FlowConnection",
         "enable_logging", "wrap_node", "post_node", "after_node", "couple", "escape_braces",
-        "Session", "session",
+        "Session", "session", "prebuilt",
     }  # fmt: skip
     names = set(railtracks.__all__) | {"Session", "session", "interactive"}
     for name in sorted(names):
@@ -1038,3 +1038,91 @@ def test_verifier_types_of_railtracks_middleware():
     assert outcomes["railtracks_nb"] == outcomes["railtracks"]
     assert outcomes["railtracks_nb"][:4] == (3, "VerifierRejectedError", "30 is too big", True)
     assert outcomes["railtracks_nb"][4] == ("decline", "no", True, False)
+
+
+def test_prebuilt_verifiers_and_node_middleware():
+    """rt.prebuilt.middleware's node middleware, on both engines: the verifiers (with
+    argument and result overrides, declines, sync and async reviews, review timeouts),
+    Timeout, Lock and MaxCalls."""
+    outcomes = {}
+    for name, rt in ENGINES.items():
+        pm, m = rt.prebuilt.middleware, rt.middleware
+
+        @pm.pre_verifier
+        def small_only(x, m=m):
+            if x > 100:
+                return m.Verdict(False, "too big")
+            return m.Verdict(True, "doubled", args=(2 * x,)) if x < 0 else m.Verdict(True)
+
+        @pm.post_verifier(timeout=0.05)
+        async def no_thirteen(result, x, m=m):
+            if result == 13:
+                await asyncio.sleep(1)  # runs out of time: a decline
+            return m.Verdict(result != 7, "seven" if result == 7 else None, result=None)
+
+        @pm.post_verifier
+        def round_up(result, *args, m=m):
+            return m.Verdict(True, result=result + 0.5 if isinstance(result, int) else None)
+
+        @rt.function_node
+        async def echo(x: int) -> int:
+            if x == 99:
+                await asyncio.sleep(1)
+            return x
+
+        budget = pm.MaxCalls(2, "budget spent")
+        lock = pm.Lock()
+        checked = rt.couple(echo, middleware=[small_only, no_thirteen])
+        rounded = rt.couple(echo, middleware=[round_up])
+        bounded = rt.couple(echo, middleware=[pm.Timeout(0.05)])
+        counted = rt.couple(echo, middleware=[budget, lock])
+
+        async def main(rt=rt, checked=checked, rounded=rounded, bounded=bounded,
+                       counted=counted, budget=budget):  # fmt: skip
+            out = []
+            with _session(rt):
+                for node, x in [(checked, 5), (checked, -4), (checked, 500), (checked, 7),
+                                (checked, 13), (rounded, 2), (bounded, 1), (bounded, 99),
+                                (counted, 1), (counted, 2), (counted, 3)]:  # fmt: skip
+                    try:
+                        out.append(await rt.call(node, x))
+                    except Exception as error:
+                        out.append(f"{type(error).__name__}: {error}")
+                out.append(budget.call_count)
+            return out
+
+        outcomes[name] = asyncio.run(main())
+        with pytest.raises(TypeError, match="must take `result` as its first"):
+            pm.post_verifier(lambda value, m=m: m.Verdict(True))
+        assert budget.call_count == 2  # the last session's, once it has ended
+        budget.reset()
+        assert budget.call_count == 0
+    assert outcomes["railtracks_nb"] == outcomes["railtracks"] == [
+        5,
+        -8,
+        "VerifierRejectedError: too big",
+        "VerifierRejectedError: seven",
+        "VerifierRejectedError: timeout",
+        2.5,
+        1,
+        "TimeoutError: ",
+        1,
+        2,
+        "MaxCallsExceededError: budget spent",
+        2,
+    ]
+
+
+def test_prebuilt_agent_side_names_are_out_of_scope():
+    for name in ("tools", "guardrails"):
+        with pytest.raises(railtracks_nb.OutOfScopeError, match="outside the scope"):
+            getattr(railtracks_nb.prebuilt, name)
+        assert hasattr(railtracks.prebuilt, name)
+    for name in ("Retry", "ContextInjection", "ConversationMemory"):
+        with pytest.raises(railtracks_nb.OutOfScopeError, match="LLM middleware"):
+            getattr(railtracks_nb.prebuilt.middleware, name)
+        assert hasattr(railtracks.prebuilt.middleware, name)
+    assert sorted(railtracks_nb.prebuilt.middleware.__all__) == sorted(
+        set(railtracks.prebuilt.middleware.__all__) - {"Retry", "ContextInjection",
+                                                       "ConversationMemory"}
+    )  # fmt: skip

@@ -39,7 +39,11 @@ OUT_OF_SCOPE: dict[str, str] = {
     "observability": "observability (Railtracks' event pipeline; subscribe to "
     "session.publisher instead)",
     "integrations": "agents (third-party integrations)",
-    "prebuilt": "agents (prebuilt agents and tools)",
+    "prebuilt.tools": "agents (prebuilt tools)",
+    "prebuilt.guardrails": "guardrails",
+    "prebuilt.middleware.Retry": "LLM middleware (retrying provider errors)",
+    "prebuilt.middleware.ContextInjection": "LLM middleware (prompt context injection)",
+    "prebuilt.middleware.ConversationMemory": "LLM middleware (an agent's memory)",
     "interactive": "agents (the local chat UI)",
 }
 

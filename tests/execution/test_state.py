@@ -251,7 +251,7 @@ def test_get_node_type_keeps_each_nodes_own_class():
         assert [copy.get_node_type(n.identifier) for n in scales] == [first, second]
     node = scales[0].node
     assert (node.uuid, node.name(), node.type()) == (scales[0].identifier, "Scale", "Other")
-    from railtracks_nb.persistence import info_from_payload
+    from railtracks_nb.store.loading import info_from_payload
 
     loaded = info_from_payload(json.loads(json.dumps(info.to_payload(), default=str)))
     assert scales[0].identifier in loaded.node_forest
