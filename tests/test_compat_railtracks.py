@@ -1126,3 +1126,51 @@ def test_prebuilt_agent_side_names_are_out_of_scope():
         set(railtracks.prebuilt.middleware.__all__) - {"Retry", "ContextInjection",
                                                        "ConversationMemory"}
     )  # fmt: skip
+
+
+def test_forest_helpers_time_machine_and_request_classmethods():
+    """The rest of 1.7's public forest API: RequestTemplate's classmethods over a
+    collection of requests, NodeForest.id_type_mapping, and time_machine (on a copy
+    here; 1.7 has no snapshot, so there it is the finished session's own forest)."""
+    views = {}
+    for name, rt in ENGINES.items():
+        session, result = _run(rt, nested_class_and_function(rt), [1, 2])
+        assert result == {"plain": 3, "kw": 103}
+        info = session.info
+        nodes = info.node_forest if rt is railtracks else info.snapshot().node_forest
+        requests = info.request_forest if rt is railtracks else info.snapshot().request_forest
+        names = {n["identifier"]: n["name"] for n in session.payload()["runs"][0]["nodes"]}
+        heap = list(requests.heap().values())
+        template = type(heap[0])
+        top = requests.insertion_request[0]
+        view: dict[str, Any] = {
+            "downstream": sorted(names[r.sink_id] for r in template.downstream(heap, None)),
+            "upstream": [names[r.source_id] for r in template.upstream(heap, heap[-1].sink_id)],
+            "all": Counter(names[r.sink_id] for r in template.all_downstream(heap, top.sink_id)),
+            "tails": template.open_tails(heap, None),
+            "complete": template.children_complete(heap, top.sink_id),
+            "id": len(template.generate_id()),
+            "types": Counter(c.name() for c in nodes.id_type_mapping.values()),
+        }
+        # Back to the step where the first call of `add` had been created.
+        first_add = min(
+            (s for s in info.all_stamps if s.identifier.endswith("CREATED add")),
+            key=lambda s: s.step,
+        )
+        nodes.time_machine(first_add.step)
+        requests.time_machine(first_add.step)
+        view["nodes then"] = Counter(names[i] for i in nodes.heap())
+        view["open then"] = sorted(
+            names[r.sink_id] for r in requests.heap().values() if not r.closed
+        )
+        view["tails then"] = sorted(names[r.sink_id] for r in requests.open_tails())
+        requests.time_machine(None)  # no change
+        view["children then"] = [
+            names[r.sink_id] for r in requests.children(requests.insertion_request[0].sink_id)
+        ]
+        views[name] = view
+    assert views["railtracks_nb"] == views["railtracks"]
+    assert views["railtracks_nb"]["nodes then"] == Counter(outer=1, Summer=1, add=1)
+    assert views["railtracks_nb"]["open then"] == ["Summer", "add", "outer"]
+    assert views["railtracks_nb"]["tails then"] == ["add"]
+    assert views["railtracks_nb"]["all"] == Counter(add=4, Summer=2)

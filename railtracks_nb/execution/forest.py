@@ -8,7 +8,8 @@ replayed stamp by stamp. The forests store plain tuples and hand out
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
@@ -141,6 +142,50 @@ class RequestTemplate(NamedTuple):
         """Seconds between the request's first snapshot and this one."""
         return self.stamp.time - self.get_terminal_parent.stamp.time
 
+    # Railtracks 1.7's helpers over any collection of requests (e.g. ``heap().values()``).
+    @classmethod
+    def generate_id(cls) -> str:
+        """A new random request id."""
+        return str(uuid.uuid4())
+
+    @classmethod
+    def downstream(
+        cls, requests: Iterable[RequestTemplate], source_id: str | None
+    ) -> list[RequestTemplate]:
+        """The requests made by node ``source_id`` (``None``: the top-level ones)."""
+        return [r for r in requests if r.source_id == source_id]
+
+    @classmethod
+    def upstream(cls, requests: Iterable[RequestTemplate], sink_id: str) -> list[RequestTemplate]:
+        """The requests that created node ``sink_id`` (one, in a consistent state)."""
+        return [r for r in requests if r.sink_id == sink_id]
+
+    @classmethod
+    def all_downstream(
+        cls, requests: Iterable[RequestTemplate], source_id: str | None
+    ) -> list[RequestTemplate]:
+        """Every request below node ``source_id``: its own, then theirs, level by level
+        within each branch (Railtracks' order)."""
+        requests = list(requests)
+        direct = cls.downstream(requests, source_id)
+        return direct + [r for d in direct for r in cls.all_downstream(requests, d.sink_id)]
+
+    @classmethod
+    def open_tails(
+        cls, requests: Iterable[RequestTemplate], source_id: str | None
+    ) -> list[RequestTemplate]:
+        """The open requests below ``source_id`` with no open request beneath them."""
+        requests = list(requests)
+        open_below = [r for r in cls.downstream(requests, source_id) if not r.closed]
+        if not open_below:
+            return [r for r in cls.upstream(requests, source_id) if not r.closed]
+        return [t for r in open_below for t in cls.open_tails(requests, r.sink_id)]
+
+    @classmethod
+    def children_complete(cls, requests: Iterable[RequestTemplate], source_node_id: str) -> bool:
+        """Whether every request node ``source_node_id`` made has finished."""
+        return all(r.closed for r in cls.downstream(requests, source_node_id))
+
 
 T = TypeVar("T", LinkedNode, RequestTemplate)
 
@@ -191,6 +236,7 @@ class _Forest(Generic[T]):
 
     _from_raw: Any
     _to_raw: Any
+    _stamp_at: int
 
     def __init__(self, heap: dict[str, T] | None = None) -> None:
         self._raw: dict[str, tuple] = {}
@@ -238,6 +284,30 @@ class _Forest(Generic[T]):
         out = [snap for item in self.values() for snap in item.history()]
         return out if at_step is None else [x for x in out if x.stamp.step <= at_step]
 
+    def time_machine(self, step: int | None, item_list: Iterable[str] | None = None) -> None:
+        """Turn the items (all of them, or those of ``item_list``) back to their state
+        at ``step`` (inclusive), as Railtracks 1.7 does; an item that did not exist
+        yet is removed. ``None``: no change.
+
+        This changes the forest itself: on a running session's state, use it on a
+        copy (``info.snapshot()``), never on the live forests the engine updates.
+        """
+        if step is None:
+            return
+        at = self._stamp_at
+        for identifier in list(self._raw) if item_list is None else list(item_list):
+            raw = self._raw[identifier]
+            while raw is not None and raw[at][0] > step:
+                raw = raw[-1]
+            if raw is None:
+                del self._raw[identifier]
+            else:
+                self._raw[identifier] = raw
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Rebuild any index kept beside the snapshots (after items were removed)."""
+
     def copy(self) -> _Forest[T]:
         """A copy that later updates to this forest do not change."""
         twin = type(self).__new__(type(self))
@@ -250,6 +320,7 @@ class NodeForest(_Forest[LinkedNode]):
 
     _from_raw = staticmethod(_node_from_raw)
     _to_raw = staticmethod(_node_to_raw)
+    _stamp_at = 3  # where a raw node snapshot holds its stamp
 
     def __init__(self, heap: dict[str, LinkedNode] | None = None) -> None:
         # The node classes, for get_node_type: one entry per node name, and one per
@@ -276,6 +347,16 @@ class NodeForest(_Forest[LinkedNode]):
                 self._class_by_id[identifier] = node_class
             else:
                 self._class_by_name[name] = node_class
+
+    @property
+    def id_type_mapping(self) -> dict[str, type]:
+        """Node id -> node class, for the nodes whose class is known (a new dict)."""
+        out = {}
+        for identifier in self._raw:
+            cls = self.get_node_type(identifier)
+            if cls is not None:
+                out[identifier] = cls
+        return out
 
     def get_node_type(self, identifier: str) -> type | None:
         """The class of node ``identifier``, as in Railtracks 1.7; ``None`` for an
@@ -306,11 +387,18 @@ class RequestForest(_Forest[RequestTemplate]):
 
     _from_raw = staticmethod(_request_from_raw)
     _to_raw = staticmethod(_request_to_raw)
+    _stamp_at = 7  # where a raw request snapshot holds its stamp
 
     def __init__(self, heap: dict[str, RequestTemplate] | None = None) -> None:
         self._children: dict[str | None, list[str]] = {}
         self._by_sink: dict[str, str] = {}
         super().__init__(heap)
+
+    def _reindex(self) -> None:
+        self._children, self._by_sink = {}, {}
+        for raw in self._raw.values():
+            self._children.setdefault(raw[1], []).append(raw[0])
+            self._by_sink[raw[2]] = raw[0]
 
     def _put_raw(self, raw: tuple) -> None:
         identifier = raw[0]
