@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._sync import run_sync
@@ -13,6 +13,7 @@ from .nodes import resolve_node_type
 from .session import NOT_GIVEN, Session, _copy_context, _NotGiven
 
 if TYPE_CHECKING:
+    from .cluster import BatchResult
     from .connection import FlowConnection
 
 
@@ -104,6 +105,63 @@ class Flow:
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """``ainvoke`` from sync code (scripts, and notebook cells on the kernel's loop)."""
         return run_sync(lambda: self.ainvoke(*args, **kwargs))
+
+    async def amap(
+        self,
+        *iterables: Iterable[Any],
+        client: Any = None,
+        return_exceptions: bool = True,
+        retry_lost: bool = True,
+        save_state: bool | None = None,
+        display: Any = None,
+        live_interval: float = 0.25,
+        cluster_options: Mapping[str, Any] | None = None,
+    ) -> BatchResult:
+        """Run one session of this flow per input on a Dask cluster; results in input order.
+
+        With several iterables they are zipped, as in ``rt.call_batch``:
+        ``flow.amap(xs, ys)`` runs ``entry_point(x, y)`` for each pair. Runs on
+        ``client`` (a ``distributed.Client``) or, without one, on a
+        ``LocalCluster`` of worker processes started now and closed after
+        (``cluster_options`` go to ``LocalCluster``). Needs the ``dask`` extra.
+
+        - ``return_exceptions=True``: a failed input's exception takes its place
+          in the results; ``False``: the first failure (by input order) is raised
+          once every session has ended and been saved.
+        - Each session is saved into this notebook's store (unless
+          ``save_state=False``, or the flow's or ``rt.set_config``'s says so),
+          named ``<flow>-<batch>-<index>``, with ``batch_id``, ``input_index`` and
+          ``worker`` in its metadata.
+        - A worker that dies mid-session: that session is saved ``Interrupted``
+          and Dask runs the input again on another worker (``retry_lost=False``:
+          the input fails with ``WorkerLostError`` instead).
+        - ``display``: the live batch dashboard in a notebook (default), a log
+          line under ``RT.Batch`` elsewhere, ``False`` for none, or an object
+          with ``refresh(state, changed)``.
+        - Cancelling (interrupting the cell) cancels every task; each session
+          that had started is closed and saved as ``Interrupted``.
+
+        The flow, its nodes, context and options must be picklable by
+        cloudpickle: a part that is not raises ``ShippingError`` before anything
+        runs. Options set with ``rt.set_config`` travel with the flow.
+        """
+        from .cluster import amap_flow
+
+        return await amap_flow(
+            self,
+            *iterables,
+            client=client,
+            return_exceptions=return_exceptions,
+            retry_lost=retry_lost,
+            save_state=save_state,
+            display=display,
+            live_interval=live_interval,
+            cluster_options=dict(cluster_options or {}),
+        )
+
+    def map(self, *iterables: Iterable[Any], **options: Any) -> BatchResult:
+        """``amap`` from sync code (scripts, and notebook cells on the kernel's loop)."""
+        return run_sync(lambda: self.amap(*iterables, **options))
 
     def connect(self) -> FlowConnection:
         """A :class:`~railtracks_nb.engine.connection.FlowConnection` to invoke this flow through
