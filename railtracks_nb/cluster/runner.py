@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import cloudpickle
+
 from ..persistence import save_payload
 from ..state import EXTRAS_KEY
 from .errors import BatchCancelledError, WorkerLostError
@@ -33,7 +35,7 @@ from .state import (
     BatchObserver,
     BatchState,
 )
-from .worker import run_input
+from .worker import load_flow, run_input
 
 logger = logging.getLogger("RT.Batch")
 
@@ -69,8 +71,8 @@ def start_local_cluster(options: dict[str, Any] | None = None) -> tuple[Any, Any
     """A ``LocalCluster`` of worker processes and a client of it.
 
     One thread per worker (pure-Python nodes hold the GIL: processes, not
-    threads, run them in parallel), as many workers as CPUs, no dashboard
-    port taken unless asked for.
+    threads, run them in parallel), as many workers as CPUs, the dashboard on
+    a free port.
     """
     from distributed import Client, LocalCluster
 
@@ -78,7 +80,7 @@ def start_local_cluster(options: dict[str, Any] | None = None) -> tuple[Any, Any
         "n_workers": max(1, os.cpu_count() or 1),
         "threads_per_worker": 1,
         "processes": True,
-        "dashboard_address": None,
+        "dashboard_address": ":0",  # a free port: never a clash with another cluster
     }
     settings.update(options or {})
     cluster = LocalCluster(**settings)
@@ -134,8 +136,14 @@ class _Batch:
         await asyncio.to_thread(subscribe, self.client, self.topic, self.receiver)
         flow_future = None
         try:
-            flow_future = await asyncio.to_thread(
-                self.client.scatter, shipped, broadcast=True, hash=False
+            # The flow is a task of its own, not scattered data: if the worker holding
+            # it dies, the scheduler computes it again from the bytes (scattered data
+            # would be lost, and every input waiting on it with it).
+            flow_future = self.client.submit(
+                load_flow,
+                cloudpickle.dumps(shipped),
+                key=f"railtracks-flow-{self.batch_id[:12]}",
+                pure=False,
             )
             n = len(self.inputs)
             self.futures = self.client.map(
@@ -212,7 +220,7 @@ class _Batch:
                 self.futures[index].cancel()
                 self._interrupt(index, lost)
                 return
-            self._save_interrupted(index)
+            self._save_interrupted(index, lost=True)
             item.lost_sessions.append(item.session_id or "")
             logger.warning("%s; running it again on %s", lost, row.get("worker"))
         item.status = RUNNING
@@ -263,7 +271,7 @@ class _Batch:
             return
         if item.status == RUNNING and item.session_id != envelope["session_id"]:
             # We missed this attempt's start row: the session we knew was lost.
-            self._save_interrupted(index)
+            self._save_interrupted(index, lost=True)
             item.lost_sessions.append(item.session_id or "")
             item.attempts += 1
         item.attempts = max(item.attempts, 1)
@@ -353,9 +361,19 @@ class _Batch:
             payload["end_time"] = now
         return payload
 
-    def _save_interrupted(self, index: int) -> None:
-        if self.save and self.state.inputs[index].session_id:
-            self.to_save.append((index, self._interrupted_payload(index)))
+    def _save_interrupted(self, index: int, *, lost: bool = False) -> None:
+        """Queue the save of an input's current session as ``Interrupted``. A ``lost``
+        one (its input runs again) is named ``<name>-lost<n>``, so the session that
+        runs next keeps the input's own name and file."""
+        item = self.state.inputs[index]
+        if not self.save or not item.session_id:
+            return
+        payload = self._interrupted_payload(index)
+        if lost:
+            payload["session_name"] = (
+                f"{self.session_name(index)}-lost{len(item.lost_sessions) + 1}"
+            )
+        self.to_save.append((index, payload))
 
     def _queue_save(self, index: int, status: str) -> None:
         item = self.state.inputs[index]

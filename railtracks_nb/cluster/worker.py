@@ -48,6 +48,13 @@ def _portable(value: Any) -> Any:
     return value
 
 
+def load_flow(blob: bytes) -> Any:
+    """The batch's flow, from the bytes cloudpickle made of it in the notebook."""
+    import cloudpickle
+
+    return cloudpickle.loads(blob)
+
+
 def run_input(
     index: int,
     args: tuple[Any, ...],
