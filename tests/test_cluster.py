@@ -14,7 +14,6 @@ import pytest
 
 import railtracks_nb as rt
 from railtracks_nb.cluster import (
-    BatchCancelledError,
     BatchState,
     ShippingError,
     WorkerLostError,
