@@ -77,6 +77,7 @@ _LAZY: dict[str, str] = {
     "SessionRecord": "railtracks_nb.store.sessions",
     "SessionList": "railtracks_nb.store.sessions",
     "FlowConnection": "railtracks_nb.engine.connection",
+    "BatchDashboard": "railtracks_nb.notebook.batch",
 }
 
 

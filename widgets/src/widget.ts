@@ -7,6 +7,7 @@
 // a store keyed on the wrapper would start a redisplayed or refreshed view from
 // the widget's first snapshot instead of everything received since.
 
+import { batchFor, forgetBatch, mountBatch } from "./batch";
 import { type HostModel, mountView } from "./dashboard";
 import { type AnyPayload, Store } from "./store";
 
@@ -71,6 +72,12 @@ function wire(model: HostModel, store: Store): void {
 
 export default {
   initialize({ model }: { model: HostModel }) {
+    if (model.get("view") === "batch") {
+      batchFor(model);
+      // Rows sent before this module loaded: ask the kernel for all of them.
+      if (model.get("live")) model.send({ type: "sync" });
+      return () => forgetBatch(model);
+    }
     const store = storeFor(model);
     // Deltas sent before this module loaded (a live session, or a page reloaded
     // during one) are not in `data`: ask the kernel for everything so far.
@@ -84,6 +91,10 @@ export default {
     };
   },
   render({ model, el }: { model: HostModel; el: HTMLElement }) {
+    if (model.get("view") === "batch") {
+      const batch = mountBatch(el, model);
+      return () => batch.destroy();
+    }
     const view = mountView(el, storeFor(model), model);
     (el as any).rtView = view;
     return () => view.destroy();
