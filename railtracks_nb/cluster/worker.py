@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from ..call import call
+from ..encoding import dumps_payload
 from ..serialization import to_jsonable
 from ..session import Session
 from .feed import DEFAULT_INTERVAL, RowSender
@@ -28,8 +29,13 @@ CANCEL_POLL = 0.2
 
 def payload_json(session: Any) -> str:
     """The session's saved-state payload as JSON text (values that are not JSON
-    become readable strings, as in saved files)."""
-    return json.dumps(to_jsonable(session.to_payload()), ensure_ascii=False, allow_nan=False)
+    become readable strings, as in saved files). By orjson when it takes the
+    payload as it is (the usual case: about half the cost), else by the general walk."""
+    payload = session.to_payload()
+    try:
+        return dumps_payload(payload).decode("utf-8")
+    except (TypeError, ValueError):
+        return json.dumps(to_jsonable(payload), ensure_ascii=False, allow_nan=False)
 
 
 def _portable(value: Any) -> Any:
