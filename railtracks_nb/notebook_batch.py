@@ -165,9 +165,9 @@ def static_html(state: BatchState) -> str:
         f"<li>{html.escape(w)}: {n} sessions</li>" for w, n in sorted(summary["workers"].items())
     )
     return (
-        f"<p><b>Batch of {html.escape(state.flow_name)}</b> {state.batch_id[:8]}: "
-        f"{summary['total']} inputs · {html.escape(counts)} · "
-        f"{summary['throughput']:.1f} sessions/s</p><ul>{workers}</ul>"
+        f'<div class="railtracks-nb-batch"><p><b>Batch of {html.escape(state.flow_name)}</b> '
+        f"{state.batch_id[:8]}: {summary['total']} inputs · {html.escape(counts)} · "
+        f"{summary['throughput']:.1f} sessions/s</p><ul>{workers}</ul></div>"
     )
 
 

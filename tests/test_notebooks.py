@@ -126,9 +126,10 @@ def test_notebook_is_committed_executed_and_self_contained(path: Path) -> None:
     for cell in code:
         data = [o.get("data", {}) for o in cell.get("outputs", [])]
         if any(WIDGET_MIME in d for d in data):
-            assert any("railtracks-nb-session" in _html(d) for d in data), (
-                f"{path.name}: a widget cell without the static fallback:\n{_source(cell)}"
-            )
+            assert any(
+                "railtracks-nb-session" in _html(d) or "railtracks-nb-batch" in _html(d)
+                for d in data
+            ), f"{path.name}: a widget cell without the static fallback:\n{_source(cell)}"
 
 
 def _html(data: dict) -> str:
