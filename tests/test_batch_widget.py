@@ -7,8 +7,8 @@ import json
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.cluster.state import BatchState
-from railtracks_nb.notebook_batch import BatchDashboard
+from railtracks_nb.engine.cluster.state import BatchState
+from railtracks_nb.notebook.batch import BatchDashboard
 
 
 def _state() -> BatchState:

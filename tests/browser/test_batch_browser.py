@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import railtracks_nb as rt
-from railtracks_nb.cluster.state import BatchState
-from railtracks_nb.notebook_batch import BatchDashboard
+from railtracks_nb.engine.cluster.state import BatchState
+from railtracks_nb.notebook.batch import BatchDashboard
 from tests.helpers import mixed
 
 

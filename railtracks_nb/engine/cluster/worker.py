@@ -17,9 +17,9 @@ import json
 import time
 from typing import Any
 
+from ...core.encoding import dumps_payload
+from ...core.serialization import to_jsonable
 from ..call import call
-from ..encoding import dumps_payload
-from ..serialization import to_jsonable
 from ..session import Session
 from .feed import DEFAULT_INTERVAL, RowSender
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exceptions import RTError
+from ...core.exceptions import RTError
 
 
 class ShippingError(RTError, TypeError):

@@ -25,7 +25,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .cluster.state import BatchState
+from ..engine.cluster.state import BatchState
 from .widgets import _STATIC, WIDGET_PICTURE_CLASS, SessionDashboard
 
 __all__ = ["BatchDashboard", "show_batch"]

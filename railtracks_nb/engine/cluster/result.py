@@ -39,7 +39,7 @@ class BatchResult(list):
     def sessions(self, *, include_lost: bool = True) -> list[Any]:
         """The batch's sessions in the store (``rt.sessions()`` records), by input
         index; with ``include_lost``, sessions of workers that died are listed too."""
-        from ..store import sessions
+        from ...store.sessions import sessions
 
         mine = [r for r in sessions() if r.metadata.get("batch_id") == self.batch_id]
         if not include_lost:

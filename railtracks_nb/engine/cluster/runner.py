@@ -19,8 +19,8 @@ from typing import Any
 
 import cloudpickle
 
-from ..persistence import save_payload
-from ..state import EXTRAS_KEY
+from ...execution.state import EXTRAS_KEY
+from ...store.persistence import save_payload
 from .errors import BatchCancelledError, WorkerLostError
 from .feed import DEFAULT_INTERVAL, RowReceiver, subscribe, topic_of, unsubscribe
 from .result import BatchResult
@@ -51,7 +51,7 @@ def shipped_flow(flow: Any) -> Any:
     """The flow as the workers get it: the options ``rt.set_config`` sets here filled
     in (workers are other processes, with their own, empty, global configuration),
     and saving off (the notebook saves each session into its own store)."""
-    from ..config import FIELDS, get_config
+    from ...core.config import FIELDS, get_config
 
     given = {k: v for k, v in get_config().items() if k in FIELDS}
     options = {k: v if v is not None else given.get(k) for k, v in flow.options.items()}
@@ -60,7 +60,7 @@ def shipped_flow(flow: Any) -> Any:
 
 
 def _effective_save_state(flow: Any, save_state: bool | None) -> bool:
-    from ..config import resolve_config
+    from ...core.config import resolve_config
 
     if save_state is not None:
         return bool(save_state)
@@ -531,7 +531,7 @@ def _observer(display: bool | BatchObserver | None, state: BatchState) -> BatchO
         import importlib
 
         # By name: the engine never imports the notebook layer, the notebook offers it.
-        module = importlib.import_module("railtracks_nb.notebook_batch")
+        module = importlib.import_module("railtracks_nb.notebook.batch")
         return module.show_batch(state)
     return LogProgress()
 
