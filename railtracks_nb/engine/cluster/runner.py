@@ -72,9 +72,12 @@ def start_local_cluster(options: dict[str, Any] | None = None) -> tuple[Any, Any
 
     One thread per worker (pure-Python nodes hold the GIL: processes, not
     threads, run them in parallel), as many workers as CPUs, the dashboard on
-    a free port.
+    a free port, and workers that survive an interrupt of the notebook's cell
+    (:class:`~.interrupts.IgnoreInterrupts`).
     """
     from distributed import Client, LocalCluster
+
+    from .interrupts import IgnoreInterrupts
 
     settings: dict[str, Any] = {
         "n_workers": max(1, os.cpu_count() or 1),
@@ -86,6 +89,7 @@ def start_local_cluster(options: dict[str, Any] | None = None) -> tuple[Any, Any
     cluster = LocalCluster(**settings)
     try:
         client = Client(cluster)
+        client.register_plugin(IgnoreInterrupts())
     except BaseException:
         cluster.close()
         raise
