@@ -50,6 +50,14 @@ def echo(x: int) -> int:
     return x
 
 
+def _cpu(dask_worker=None) -> float:
+    """CPU seconds used so far by the process this runs in (a worker, with client.run)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def calibrate(work_ms: float) -> int:
     """The loop count that makes ``burn`` take about ``work_ms`` here."""
     loops = 10_000
@@ -131,9 +139,18 @@ def main() -> None:
         trivial_in = list(range(args.trivial))
         t_local: list[float] = []
         t_dask: list[float] = []
+        cpu_local: list[float] = []
+        cpu_here: list[float] = []
+        cpu_workers: list[float] = []
         for _ in range(args.rounds):
+            c0 = time.process_time()
             t_local.append(asyncio.run(local(trivial, trivial_in)))
+            cpu_local.append(time.process_time() - c0)
+            w0, c0 = client.run(_cpu), time.process_time()
             t_dask.append(asyncio.run(on_cluster(trivial, trivial_in, client, save=False)))
+            cpu_here.append(time.process_time() - c0)
+            w1 = client.run(_cpu)
+            cpu_workers.append(sum(w1[k] - w0[k] for k in w1 if k in w0))
     finally:
         client.close()
         cluster.close()
@@ -153,6 +170,10 @@ def main() -> None:
           f"({fmt(t_dask)})")  # fmt: skip
     print(f"  Dask adds          {1e3 * (per_dask - per_local):7.3f} ms per session "
           f"(wall, 2 workers in parallel)")  # fmt: skip
+    n = args.trivial
+    print(f"  CPU per session: 1 process {1e3 * min(cpu_local) / n:6.3f} ms; through Dask "
+          f"{1e3 * min(cpu_workers) / n:6.3f} ms on the workers + "
+          f"{1e3 * min(cpu_here) / n:6.3f} ms here (client, scheduler, saving off)")  # fmt: skip
     print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)")
     print("\nPer batch:")
     print(f"  LocalCluster start (2 processes)   {cluster_start:6.2f} s")

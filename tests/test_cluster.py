@@ -226,9 +226,16 @@ async def test_cancelling_the_batch_cancels_its_tasks_and_interrupts_its_session
     state = seen.state
     assert state is not None and state.cancelled
     statuses = [item.status for item in state.inputs]
-    assert statuses.count("interrupted") == 2 and statuses.count("cancelled") == 6
+    # Those running when it was cancelled were interrupted (on a loaded machine a first
+    # input may have finished before a second began); the others never started.
+    assert statuses.count("interrupted") >= 2
+    assert set(statuses) <= {"completed", "interrupted", "cancelled"}
     records = rt.sessions()
-    assert len(records) == 2 and {r.status for r in records} == {"Interrupted"}
+    interrupted = [r for r in records if r.status == "Interrupted"]
+    assert sorted(r.metadata["input_index"] for r in interrupted) == [
+        i for i, s in enumerate(statuses) if s == "interrupted"
+    ]
+    assert len(records) == len(interrupted) + statuses.count("completed")
     # The workers stopped the sessions: nothing of the batch is left on the cluster.
     deadline = time.monotonic() + 10
     while any(client.processing().values()) and time.monotonic() < deadline:

@@ -205,18 +205,35 @@ class _Batch:
                 continue  # a row of a lost attempt, arriving late
             elif kind == "progress":
                 item.payload_json = row.get("payload")
-            elif kind == "end" and row.get("status") == "Interrupted":
-                if row.get("payload"):
+            elif kind == "end":
+                item.reported_end = row.get("status")
+                if row.get("payload"):  # an interrupted session: its result never comes
                     item.payload_json = row["payload"]
-                if item.status == RUNNING and self.state.cancelled:
-                    self._interrupt(index, BatchCancelledError(f"input {index}: batch cancelled"))
+                if item.reported_end == "Interrupted" and item.status == RUNNING:
+                    if self.state.cancelled:
+                        error = BatchCancelledError(f"input {index}: batch cancelled")
+                        self._interrupt(index, error)
             self.changed.add(index)
 
     def _started(self, index: int, row: dict[str, Any]) -> None:
         item = self.state.inputs[index]
         if item.status in FINAL:
             return
-        if item.status == RUNNING and item.session_id != row.get("session_id"):
+        if (
+            item.status == RUNNING
+            and item.session_id != row.get("session_id")
+            and item.reported_end is not None
+        ):
+            # Its session had ended, but the worker holding the result died before
+            # the notebook fetched it: Dask computes it again (whatever retry_lost says).
+            logger.info(
+                "input %d: the result of session %s was lost with worker %s; running it again",
+                index,
+                item.session_id,
+                item.worker,
+            )
+            item.lost_sessions.append(item.session_id or "")
+        elif item.status == RUNNING and item.session_id != row.get("session_id"):
             # The same input started again: the worker running it died and Dask
             # rescheduled the task. That session ends here, interrupted.
             lost = self._lost(index)
@@ -233,6 +250,7 @@ class _Batch:
         item.started = row.get("time")
         item.attempts += 1
         item.payload_json = None
+        item.reported_end = None
 
     def _lost(self, index: int) -> WorkerLostError:
         item = self.state.inputs[index]

@@ -46,6 +46,8 @@ class InputState:
     payload_json: str | None = None
     #: Where its session was saved, when saving is on.
     path: str | None = None
+    #: How its current session ended, as its worker's ``end`` row said (``None``: not yet).
+    reported_end: str | None = None
 
     def payload(self) -> dict[str, Any] | None:
         """The latest saved-state payload of its session (``None``: nothing yet)."""
