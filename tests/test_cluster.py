@@ -155,6 +155,13 @@ async def test_context_and_set_config_travel_with_each_session(client, rt_home):
     assert all(r["pid"] != os.getpid() for r in result)
     slow = await _flow(naps_twice).amap([2.0], client=client, display=False)
     assert isinstance(slow[0], rt.GlobalTimeOutError)
+    # The flow's own timeout=None (no limit) wins over the global one.
+    unbounded = await _flow(naps_twice, timeout=None).amap([1.0], client=client, display=False)
+    assert list(unbounded) == [0.5]
+    rt.reset_config()
+    # Nothing set anywhere: the default timeout (150 s), not "no limit".
+    saved = (await _flow(who_am_i).amap([1], client=client, display=False)).sessions()
+    assert saved[0].load().extras["timeout"] == 150.0
 
 
 async def test_the_live_feed_brings_running_sessions_from_the_workers(client, rt_home):

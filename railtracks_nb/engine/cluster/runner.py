@@ -54,9 +54,12 @@ def shipped_flow(flow: Any) -> Any:
     from ...core.config import FIELDS, get_config
 
     given = {k: v for k, v in get_config().items() if k in FIELDS}
-    options = {k: v if v is not None else given.get(k) for k, v in flow.options.items()}
-    options["save_state"] = False
-    return flow._replace(**options)
+    # Only values to fill in: an option the flow leaves unset (None) takes the global
+    # one, and Flow._replace keeps what the flow set, timeout=None ("no limit") too.
+    fill = {k: given[k] for k, v in flow.options.items() if v is None and k in given}
+    if getattr(flow, "_no_timeout", False):
+        fill.pop("timeout", None)
+    return flow._replace(**fill, save_state=False)
 
 
 def _effective_save_state(flow: Any, save_state: bool | None) -> bool:

@@ -114,7 +114,7 @@ async def _run(
         flow_id=flow.equality_hash(),
         _parent_id=flow.parent_id,
         _metadata=metadata,
-        **flow.options,
+        **_session_options(flow),
     )
     head = {"index": index, "session_id": session.identifier, "worker": address}
     sender = RowSender(send, head, lambda: payload_json(session), live_interval)
@@ -146,6 +146,15 @@ async def _run(
         payload=envelope["payload"] if interrupted else None,
     )
     return envelope
+
+
+def _session_options(flow: Any) -> dict[str, Any]:
+    """The flow's options as ``Flow`` hands them to its sessions: unset ones left out
+    (``Session(timeout=None)`` means no timeout), ``timeout=None`` if the flow says so."""
+    options = {k: v for k, v in flow.options.items() if v is not None}
+    if getattr(flow, "_no_timeout", False):
+        options["timeout"] = None
+    return options
 
 
 async def _invoke(session: Any, entry_point: Any, args: tuple[Any, ...]) -> Any:
