@@ -1,5 +1,7 @@
 r"""What every session-like object offers: figures and a rich notebook display.
 
+The same :class:`Presenter` shows a running ``flow.map`` batch.
+
 ``ExecutionInfo``, ``Session`` and ``SavedSession`` are :class:`SessionView`\ s.
 Drawing them is the notebook layer's work, and this layer imports nothing of it:
 the notebook layer registers itself as the :class:`Presenter` when the package is
@@ -20,6 +22,11 @@ class Presenter(Protocol):
     def plot_timeline(self, source: Any) -> Any: ...
 
     def mimebundle(self, source: Any) -> dict[str, Any]: ...
+
+    def show_batch(self, state: Any) -> Any:
+        """Display a running batch's dashboard and return the observer that keeps it
+        up to date (``refresh(state, changed)``), for ``flow.map`` in a kernel."""
+        ...
 
 
 _presenter: Presenter | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 
 class NotebookPresenter:
-    """Draws session views with :mod:`.figures` and :mod:`.display`."""
+    """Draws session views with :mod:`.figures` and :mod:`.display`, batches with :mod:`.batch`."""
 
     def plot_graph(self, source: Any) -> Any:
         from .figures import plot_graph
@@ -27,3 +27,8 @@ class NotebookPresenter:
         from .display import mimebundle
 
         return mimebundle(source)
+
+    def show_batch(self, state: Any) -> Any:
+        from .batch import show_batch
+
+        return show_batch(state)

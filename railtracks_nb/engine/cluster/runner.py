@@ -20,6 +20,7 @@ from typing import Any
 import cloudpickle
 
 from ...execution.state import EXTRAS_KEY
+from ...execution.views import presenter
 from ...store.persistence import save_payload
 from .errors import BatchCancelledError, WorkerLostError
 from .feed import DEFAULT_INTERVAL, RowReceiver, subscribe, topic_of, unsubscribe
@@ -553,11 +554,8 @@ def _observer(display: bool | BatchObserver | None, state: BatchState) -> BatchO
     if display is not None and display is not True:
         return display
     if _in_kernel():
-        import importlib
-
-        # By name: the engine never imports the notebook layer, the notebook offers it.
-        module = importlib.import_module("railtracks_nb.notebook.batch")
-        return module.show_batch(state)
+        # The notebook layer registered itself as the presenter: the engine never imports it.
+        return presenter().show_batch(state)
     return LogProgress()
 
 
