@@ -5,6 +5,8 @@ Engine-level: imports the engine, the store and Dask (``distributed``,
 import this package; ``Flow.map`` does, on first use.
 
 - :mod:`.runner`: the notebook side of a batch (submit, follow, save, cancel);
+- :mod:`.local_cluster`: the flow as workers get it, and the ``LocalCluster`` started on demand;
+- :mod:`.progress`: the batch dashboard in a kernel, a log line elsewhere;
 - :mod:`.worker`: the task each input runs on a worker;
 - :mod:`.feed`: the rows workers stream back, through Dask's event channel;
 - :mod:`.shipping`: the pickling check made before anything runs;

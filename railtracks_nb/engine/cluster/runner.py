@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from collections.abc import Iterable
@@ -20,10 +19,17 @@ from typing import Any
 import cloudpickle
 
 from ...execution.state import EXTRAS_KEY
-from ...execution.views import presenter
 from ...store.persistence import save_payload
 from .errors import BatchCancelledError, WorkerLostError
 from .feed import DEFAULT_INTERVAL, RowReceiver, subscribe, topic_of, unsubscribe
+from .local_cluster import (
+    close_cluster,
+    effective_save_state,
+    scheduler_address,
+    shipped_flow,
+    start_local_cluster,
+)
+from .progress import observer_for
 from .result import BatchResult
 from .shipping import check_flow, check_inputs
 from .state import (
@@ -40,64 +46,11 @@ from .worker import load_flow, run_input
 
 logger = logging.getLogger("RT.Batch")
 
-#: Seconds between two looks at the rows and results that arrived.
 TICK = 0.05
 #: Seconds between two refreshes of the display, at most.
 REFRESH = 0.2
 #: Seconds a cancelled batch waits for its running sessions' last rows.
 CANCEL_GRACE = 3.0
-
-
-def shipped_flow(flow: Any) -> Any:
-    """The flow as the workers get it: the options ``rt.set_config`` sets here filled
-    in (workers are other processes, with their own, empty, global configuration),
-    and saving off (the notebook saves each session into its own store)."""
-    from ...core.config import FIELDS, get_config
-
-    given = {k: v for k, v in get_config().items() if k in FIELDS}
-    # Only values to fill in: an option the flow leaves unset (None) takes the global
-    # one, and Flow._replace keeps what the flow set, timeout=None ("no limit") too.
-    fill = {k: given[k] for k, v in flow.options.items() if v is None and k in given}
-    if getattr(flow, "_no_timeout", False):
-        fill.pop("timeout", None)
-    return flow._replace(**fill, save_state=False)
-
-
-def _effective_save_state(flow: Any, save_state: bool | None) -> bool:
-    from ...core.config import resolve_config
-
-    if save_state is not None:
-        return bool(save_state)
-    return bool(resolve_config(save_state=flow.options.get("save_state")).save_state)
-
-
-def start_local_cluster(options: dict[str, Any] | None = None) -> tuple[Any, Any]:
-    """A ``LocalCluster`` of worker processes and a client of it.
-
-    One thread per worker (pure-Python nodes hold the GIL: processes, not
-    threads, run them in parallel), as many workers as CPUs, the dashboard on
-    a free port, and workers that survive an interrupt of the notebook's cell
-    (:class:`~.interrupts.IgnoreInterrupts`).
-    """
-    from distributed import Client, LocalCluster
-
-    from .interrupts import IgnoreInterrupts
-
-    settings: dict[str, Any] = {
-        "n_workers": max(1, os.cpu_count() or 1),
-        "threads_per_worker": 1,
-        "processes": True,
-        "dashboard_address": ":0",  # a free port: never a clash with another cluster
-    }
-    settings.update(options or {})
-    cluster = LocalCluster(**settings)
-    try:
-        client = Client(cluster)
-        client.register_plugin(IgnoreInterrupts())
-    except BaseException:
-        cluster.close()
-        raise
-    return cluster, client
 
 
 class _Batch:
@@ -123,7 +76,7 @@ class _Batch:
         self.live_interval = live_interval
         self.batch_id = uuid.uuid4().hex
         self.topic = topic_of(self.batch_id)
-        self.state = BatchState(self.batch_id, flow.name, len(inputs), _address(client))
+        self.state = BatchState(self.batch_id, flow.name, len(inputs), scheduler_address(client))
         self.receiver = RowReceiver()
         self.values: list[Any] = [None] * len(inputs)
         self.errors: dict[int, BaseException] = {}
@@ -473,13 +426,6 @@ class _Batch:
             logger.exception("the batch display failed to refresh")
 
 
-def _address(client: Any) -> str:
-    try:
-        return str(client.scheduler.address)
-    except Exception:
-        return "?"
-
-
 async def amap_flow(
     flow: Any,
     *iterables: Iterable[Any],
@@ -506,7 +452,7 @@ async def amap_flow(
         )
     check_flow(shipped_flow(flow))
     check_inputs(inputs)
-    save = _effective_save_state(flow, save_state)
+    save = effective_save_state(flow, save_state)
     cluster = None
     if client is None:
         cluster, client = await asyncio.to_thread(start_local_cluster, cluster_options)
@@ -520,14 +466,14 @@ async def amap_flow(
             observer=None,
             live_interval=live_interval,
         )
-        batch.observer = _observer(display, batch.state)
+        batch.observer = observer_for(display, batch.state)
         if inputs:
             await batch.run()
         else:
             batch.state.ended = time.time()
     finally:
         if cluster is not None:
-            await asyncio.to_thread(_close, client, cluster)
+            await asyncio.to_thread(close_cluster, client, cluster)
     result = BatchResult(batch.values, batch.state, batch.errors)
     if not return_exceptions and batch.errors:
         first = min(batch.errors)
@@ -541,57 +487,4 @@ async def amap_flow(
     return result
 
 
-def _close(client: Any, cluster: Any) -> None:
-    client.close()
-    cluster.close()
-
-
-def _observer(display: bool | BatchObserver | None, state: BatchState) -> BatchObserver | None:
-    """The display to keep up to date: the one given, the notebook's batch dashboard
-    (in a kernel, unless ``display=False``), else a log line now and then."""
-    if display is False:
-        return None
-    if display is not None and display is not True:
-        return display
-    if _in_kernel():
-        # The notebook layer registered itself as the presenter: the engine never imports it.
-        return presenter().show_batch(state)
-    return LogProgress()
-
-
-def _in_kernel() -> bool:
-    import sys
-
-    shell_module = sys.modules.get("IPython")
-    if shell_module is None:
-        return False
-    shell = shell_module.get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-class LogProgress:
-    """The progress display outside a notebook: a line under ``RT.Batch`` every few seconds."""
-
-    def __init__(self, every: float = 5.0) -> None:
-        self.every = every
-        self._last = 0.0
-
-    def refresh(self, state: BatchState, changed: set[int]) -> None:
-        now = time.monotonic()
-        if not state.finished and now - self._last < self.every:
-            return
-        self._last = now
-        counts = state.counts()
-        logger.info(
-            "batch %s of %s: %d/%d done, %d running, %d failed, %.1f sessions/s",
-            state.batch_id[:8],
-            state.flow_name,
-            counts[COMPLETED] + counts[FAILED],
-            len(state),
-            counts[RUNNING],
-            counts[FAILED],
-            state.throughput(),
-        )
-
-
-__all__ = ["LogProgress", "amap_flow", "start_local_cluster"]
+__all__ = ["amap_flow", "start_local_cluster"]
