@@ -9,15 +9,30 @@ replayed stamp by stamp. The forests store plain tuples and hand out
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
-if TYPE_CHECKING:
-    pass
-from .stamps import Stamp, _raw_stamp
+from .stamps import STAMP_STEP, Stamp, _raw_stamp
 
 Status = Literal["Open", "Completed", "Failed"]
 NodeType = Literal["Tool", "Agent", "Other"]
+
+# A forest keeps each item as a *record*, a plain tuple (see the note above
+# StampManager) whose fields are those of its snapshot class, in order: a node's
+# are NODE_FIELDS, a request's REQUEST_FIELDS. ``stamp`` is a plain stamp tuple and
+# ``parent`` the previous record of the same item (None for the first). Code that
+# reads records unpacks them (as fast as indexing, and named) or uses the positions
+# below; nothing else relies on the layout.
+NODE_FIELDS = (
+    "identifier", "name", "node_type", "stamp", "run_id", "extra", "latency", "parent",
+)  # fmt: skip
+REQUEST_FIELDS = (
+    "identifier", "source_id", "sink_id", "input_args", "input_kwargs", "output", "status",
+    "stamp", "run_id", "parent",
+)  # fmt: skip
+#: Positions of the fields read one at a time.
+RECORD_ID = 0
+REQUEST_SOURCE, REQUEST_SINK, REQUEST_OUTPUT, REQUEST_STATUS, REQUEST_STAMP = 1, 2, 5, 6, 7
 
 class LinkedNode(NamedTuple):
     """A snapshot of a node. ``parent`` is the previous snapshot of the same node.
@@ -234,8 +249,8 @@ class _Forest(Generic[T]):
     Stored as plain tuples; reading returns snapshot objects.
     """
 
-    _from_raw: Any
-    _to_raw: Any
+    _from_raw: Callable[[tuple | None], Any]
+    _to_raw: Callable[[Any], tuple | None]
     _stamp_at: int
 
     def __init__(self, heap: dict[str, T] | None = None) -> None:
@@ -254,7 +269,20 @@ class _Forest(Generic[T]):
         self._put_raw(self._to_raw(item))
 
     def _put_raw(self, raw: tuple) -> None:
-        self._raw[raw[0]] = raw
+        self._raw[raw[RECORD_ID]] = raw
+
+    @property
+    def records(self) -> Mapping[str, tuple]:
+        """The latest record of every item by identifier (not a copy: do not change it).
+
+        For encoders that turn thousands of items into JSON or rows without building
+        a snapshot object for each; the layout is ``NODE_FIELDS`` or ``REQUEST_FIELDS``.
+        """
+        return self._raw
+
+    def record(self, identifier: str) -> tuple:
+        """The latest record of ``identifier`` (``KeyError`` if unknown); see :attr:`records`."""
+        return self._raw[identifier]
 
     def __getitem__(self, identifier: str) -> T:
         return self._from_raw(self._raw[identifier])
@@ -377,8 +405,9 @@ class NodeForest(_Forest[LinkedNode]):
     def add_finished(self, identifier: str, stamp: Stamp, latency: float) -> None:
         """Record that a node finished: a new snapshot with its latency."""
         prev = self._raw[identifier]
+        _, name, node_type, _, run_id, _, _, _ = prev
         self._raw[identifier] = (
-            identifier, prev[1], prev[2], _raw_stamp(stamp), prev[4], None, latency, prev,
+            identifier, name, node_type, _raw_stamp(stamp), run_id, None, latency, prev,
         )  # fmt: skip
 
 
@@ -401,10 +430,10 @@ class RequestForest(_Forest[RequestTemplate]):
             self._by_sink[raw[2]] = raw[0]
 
     def _put_raw(self, raw: tuple) -> None:
-        identifier = raw[0]
+        identifier = raw[RECORD_ID]
         if identifier not in self._raw:
-            self._children.setdefault(raw[1], []).append(identifier)
-            self._by_sink[raw[2]] = identifier
+            self._children.setdefault(raw[REQUEST_SOURCE], []).append(identifier)
+            self._by_sink[raw[REQUEST_SINK]] = identifier
         self._raw[identifier] = raw
 
     def add_created(
@@ -428,7 +457,11 @@ class RequestForest(_Forest[RequestTemplate]):
     def add_finished(self, identifier: str, output: Any, status: Status, stamp: Stamp) -> None:
         """Record a request's end: a new snapshot with its output (or error) and status."""
         prev = self._raw[identifier]
-        self._raw[identifier] = (*prev[:5], output, status, _raw_stamp(stamp), prev[8], prev)
+        _, source_id, sink_id, args, kwargs, _, _, _, run_id, _ = prev
+        self._raw[identifier] = (
+            identifier, source_id, sink_id, args, kwargs, output, status, _raw_stamp(stamp),
+            run_id, prev,
+        )  # fmt: skip
 
     def children(self, node_id: str | None) -> list[RequestTemplate]:
         """Requests made by ``node_id`` (``None``: the top-level requests), in call order."""
@@ -436,7 +469,11 @@ class RequestForest(_Forest[RequestTemplate]):
 
     def child_node_ids(self, node_id: str | None) -> list[str]:
         """The ids of the nodes ``node_id`` called, in call order (no snapshot built)."""
-        return [self._raw[r][2] for r in self._children.get(node_id, ())]
+        return [self._raw[r][REQUEST_SINK] for r in self._children.get(node_id, ())]
+
+    def request_id_of(self, node_id: str) -> str | None:
+        """The id of the request that created ``node_id`` (``None``: not a node of this forest)."""
+        return self._by_sink.get(node_id)
 
     def by_sink(self, node_id: str) -> RequestTemplate | None:
         """The request that created ``node_id``."""
@@ -447,15 +484,15 @@ class RequestForest(_Forest[RequestTemplate]):
         """``(step, request id, exception)`` of every request that failed with an
         exception, from the raw records (no snapshot built)."""
         return [
-            (raw[7][0], raw[0], raw[5])
+            (raw[REQUEST_STAMP][STAMP_STEP], raw[RECORD_ID], raw[REQUEST_OUTPUT])
             for raw in self._raw.values()
-            if raw[6] == "Failed" and isinstance(raw[5], BaseException)
+            if raw[REQUEST_STATUS] == "Failed" and isinstance(raw[REQUEST_OUTPUT], BaseException)
         ]
 
     def status_of(self, node_id: str) -> Status | None:
         """The status of the request that created ``node_id`` (no snapshot built)."""
         rid = self._by_sink.get(node_id)
-        return self._raw[rid][6] if rid is not None else None
+        return self._raw[rid][REQUEST_STATUS] if rid is not None else None
 
     @property
     def insertion_requests(self) -> list[RequestTemplate]:

@@ -66,7 +66,8 @@ def _plain_items(items: Any) -> bool:
 
 
 def _stamp(raw: tuple) -> dict[str, Any]:
-    return {"step": raw[0], "time": raw[1], "identifier": raw[2]}
+    step, at, text = raw
+    return {"step": step, "time": at, "identifier": text}
 
 
 def _internals(extra: dict[str, Any] | None, latency: float | None) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def node_json(raw: tuple | None) -> dict[str, Any] | None:
         "identifier": identifier,
         "node_type": node_type,
         "name": name,
-        "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+        "stamp": _stamp(stamp),
         "details": {"internals": _internals(extra, latency)},
         "parent": None if parent is None else node_json(parent),
     }
@@ -109,7 +110,7 @@ def edge_json(raw: tuple | None, owners: dict[int, str] | None = None) -> dict[s
         "identifier": identifier,
         "source": source,
         "target": target,
-        "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+        "stamp": _stamp(stamp),
         "details": {
             "input_args": _plain(list(args)),
             "input_kwargs": _plain(kwargs) if kwargs else {},
@@ -129,28 +130,28 @@ def _nodes(node_raw: dict[str, tuple], node_ids: list[str]) -> list[dict[str, An
         if raw is None:
             continue
         identifier, name, node_type, stamp, _run, extra, latency, parent = raw
-        if (  # the engine's shape: created, then finished, no debug details
-            extra is None
-            and parent is not None
-            and parent[5] is None
-            and parent[6] is None
-            and parent[7] is None
-        ):
-            first = parent[3]
+        if extra is not None or parent is None:
+            add(node_json(raw))
+            continue
+        _, first_name, first_type, first, _, first_extra, first_latency, older = parent
+        if first_extra is None and first_latency is None and older is None:
+            # the engine's shape: created, then finished, no debug details
+            step, at, text = stamp
+            first_step, first_at, first_text = first
             add(
                 {
                     "identifier": identifier,
                     "node_type": node_type,
                     "name": name,
-                    "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+                    "stamp": {"step": step, "time": at, "identifier": text},
                     "details": {
                         "internals": {} if latency is None else {"latency": {"total_time": latency}}
                     },
                     "parent": {
-                        "identifier": parent[0],
-                        "node_type": parent[2],
-                        "name": parent[1],
-                        "stamp": {"step": first[0], "time": first[1], "identifier": first[2]},
+                        "identifier": identifier,
+                        "node_type": first_type,
+                        "name": first_name,
+                        "stamp": {"step": first_step, "time": first_at, "identifier": first_text},
                         "details": {"internals": {}},
                         "parent": None,
                     },
@@ -172,13 +173,16 @@ def _edges(
         if raw is None:
             continue
         identifier, source, target, args, kwargs, output, status, stamp, _run, parent = raw
+        if parent is None:
+            add(edge_json(raw, owners))
+            continue
+        _, _, _, first_args, first_kwargs, first_output, first_status, first, _, older = parent
         if (  # the engine's shape: open, then finished, with the same arguments
-            parent is not None
-            and parent[9] is None
-            and parent[3] is args
-            and parent[4] is kwargs
-            and parent[5] is None
-            and parent[6] == "Open"
+            older is None
+            and first_args is args
+            and first_kwargs is kwargs
+            and first_output is None
+            and first_status == "Open"
         ):
             plain_args = _SCALARS.issuperset(map(type, args)) and (
                 int not in map(type, args) or _plain_items(args)
@@ -189,13 +193,14 @@ def _edges(
                 type(output) is int and output.bit_length() > _MAX_INT_BITS
             ):
                 output = _output(output, status, identifier, owners)
-            first = parent[7]
+            step, at, text = stamp
+            first_step, first_at, first_text = first
             add(
                 {
                     "identifier": identifier,
                     "source": source,
                     "target": target,
-                    "stamp": {"step": stamp[0], "time": stamp[1], "identifier": stamp[2]},
+                    "stamp": {"step": step, "time": at, "identifier": text},
                     "details": {
                         "input_args": args_json,
                         "input_kwargs": kwargs_json,
@@ -206,7 +211,7 @@ def _edges(
                         "identifier": identifier,
                         "source": source,
                         "target": target,
-                        "stamp": {"step": first[0], "time": first[1], "identifier": first[2]},
+                        "stamp": {"step": first_step, "time": first_at, "identifier": first_text},
                         "details": {
                             "input_args": list(args) if plain_args else _plain(list(args)),
                             "input_kwargs": _plain(kwargs) if kwargs else {},
@@ -232,7 +237,7 @@ def _output(output: Any, status: str, identifier: str, owners: dict[int, str]) -
 def failure_json(error: BaseException, identifier: str, owners: dict[int, str]) -> dict[str, str]:
     """``error`` as Railtracks stores a failure; its traceback only where ``owners`` says.
 
-    ``owners`` (``ExecutionInfo._error_owners()``) maps each exception to the request
+    ``owners`` (``ExecutionInfo.error_owners()``) maps each exception to the request
     that stores its traceback: an exception that propagates through a call chain is
     the same object at every level, and its traceback is written once.
     """
@@ -254,14 +259,14 @@ def failure_json(error: BaseException, identifier: str, owners: dict[int, str]) 
 
 
 def _steps(raw_stamps: list[tuple]) -> list[dict[str, Any]]:
-    return [{"step": st[0], "time": st[1], "identifier": st[2]} for st in raw_stamps]
+    return [{"step": step, "time": at, "identifier": text} for step, at, text in raw_stamps]
 
 
 def build_payload_head(info: ExecutionInfo) -> dict[str, Any]:
     """The payload's first fields: session id and name, start and end time."""
     end = info.end_time
     if end is None:  # still open: the schema wants a number, so use "so far"
-        end = max((raw[1] for raw in info.stamper._stamps), default=info.start_time)
+        end = info.stamper.last_time(default=info.start_time)
     return {
         "session_id": info.session_id or "",
         "session_name": info.session_name,
@@ -287,9 +292,9 @@ def build_payload(info: ExecutionInfo, extras_key: str) -> dict[str, Any]:
     Every list and dict in it is new (the caller may change them freely); the
     strings and numbers are the recorded ones.
     """
-    node_raw = info.node_forest._raw
-    request_raw = info.request_forest._raw
-    owners = info._error_owners()
+    node_raw = info.node_forest.records
+    request_raw = info.request_forest.records
+    owners = info.error_owners()
     runs = []
     for run in info.runs.values():
         entry = run_head(info, run)
@@ -325,9 +330,9 @@ def payload_pieces(
     standard library the pieces add up to ``json.dumps(build_payload(info))``
     byte for byte.
     """
-    node_raw = info.node_forest._raw
-    request_raw = info.request_forest._raw
-    owners = info._error_owners()
+    node_raw = info.node_forest.records
+    request_raw = info.request_forest.records
+    owners = info.error_owners()
     # The document without its long lists, each list a marker string; the markers
     # are then replaced by the lists, encoded a slice at a time. A marker holds a
     # fresh random token, so no string of the session can be taken for one.

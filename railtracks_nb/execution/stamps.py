@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    pass
 
 class Stamp(NamedTuple):
     """One step of a session: its order, its wall-clock time and what happened."""
@@ -36,6 +34,9 @@ class Stamp(NamedTuple):
 # forests and stamp lists store plain tuples and hand out Stamp / LinkedNode /
 # RequestTemplate objects, built on access.
 _RawStamp = tuple  # (step, time, identifier)
+
+#: Where each field of a stamp is in its plain tuple.
+STAMP_STEP, STAMP_TIME, STAMP_TEXT = 0, 1, 2
 
 
 def _raw_stamp(stamp: Stamp | _RawStamp) -> _RawStamp:
@@ -72,18 +73,22 @@ class StampManager:
     def create_lifecycle_stamp(self, message: str) -> Stamp:
         """A stamp for a lifecycle event: no step of its own (see the class docstring)."""
         # Node stamps are made in step order, so the last one holds the highest step.
-        step = self._stamps[-1][0] + 1 if self._stamps else self._start
+        step = self._stamps[-1][STAMP_STEP] + 1 if self._stamps else self._start
         raw = (step, time.time(), message)
         self._lifecycle.append(raw)
         return Stamp._make(raw)
 
-    def stamp_creator(self):
+    def stamp_creator(self) -> Callable[[str], Stamp]:
         """A function ``message -> Stamp`` bound to this manager (the Railtracks API)."""
         return self.create_stamp
 
-    def _adopt(self, stamp: Stamp) -> None:
+    def adopt(self, stamp: Stamp) -> None:
         """Record a stamp made elsewhere (used when rebuilding a saved session)."""
         self._stamps.append(_raw_stamp(stamp))
+
+    def last_time(self, default: float) -> float:
+        """The time of the latest node stamp (``default`` if there is none)."""
+        return max((raw[STAMP_TIME] for raw in self._stamps), default=default)
 
     @property
     def all_stamps(self) -> list[Stamp]:
@@ -107,8 +112,8 @@ class StampManager:
         """A copy (only the node steps in ``keep``, if given) that goes on numbering after
         the last step, so stamps made on it never reuse a step."""
         wanted = None if keep is None else set(keep)
-        twin = StampManager(max((raw[0] for raw in self._stamps), default=-1) + 1)
-        twin._stamps = [r for r in self._stamps if wanted is None or r[0] in wanted]
+        twin = StampManager(max((raw[STAMP_STEP] for raw in self._stamps), default=-1) + 1)
+        twin._stamps = [r for r in self._stamps if wanted is None or r[STAMP_STEP] in wanted]
         if wanted is None:
             twin._lifecycle = list(self._lifecycle)
         return twin

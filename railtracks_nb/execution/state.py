@@ -14,16 +14,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..core.encoding import collector_paused
+from ..core.extras import EXTRAS_KEY, SessionExtras
 from .payload import build_payload, edge_json, node_json
 
 if TYPE_CHECKING:
     import networkx
 from .forest import LinkedNode, NodeForest, RequestForest, RequestTemplate, Status
-from .stamps import Stamp, StampManager, _raw_stamp
+from .stamps import STAMP_STEP, Stamp, StampManager, _raw_stamp
 from .views import SessionView
 
-#: The key under which our own additions live in a payload. Railtracks readers ignore it.
-EXTRAS_KEY = "railtracks_nb"
+__all__ = ["EXTRAS_KEY", "ExecutionInfo", "Run"]
 
 
 @dataclass(slots=True)
@@ -78,7 +78,7 @@ class ExecutionInfo(SessionView):
         session_name: str | None = None,
         start_time: float | None = None,
         end_time: float | None = None,
-        extras: dict[str, Any] | None = None,
+        extras: SessionExtras | None = None,
     ) -> None:
         self.request_forest = request_forest if request_forest is not None else RequestForest()
         self.node_forest = node_forest if node_forest is not None else NodeForest()
@@ -89,7 +89,7 @@ class ExecutionInfo(SessionView):
         self.start_time = start_time if start_time is not None else time.time()
         self.end_time = end_time
         #: What a session adds beyond the Railtracks schema (state, context, config, ...).
-        self.extras: dict[str, Any] = dict(extras or {})
+        self.extras: SessionExtras = extras.copy() if extras else {}
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -111,7 +111,7 @@ class ExecutionInfo(SessionView):
             session_name=self.session_name,
             start_time=self.start_time,
             end_time=self.end_time,
-            extras=dict(self.extras),
+            extras=self.extras.copy(),
         )
 
     # -- Railtracks-compatible accessors -----------------------------------------
@@ -196,7 +196,7 @@ class ExecutionInfo(SessionView):
             if nid in node_ids:
                 continue
             node_ids[nid] = None
-            rid = forest._by_sink.get(nid)
+            rid = forest.request_id_of(nid)
             if rid is not None:
                 request_ids[rid] = None
             stack.extend(reversed(forest.child_node_ids(nid)))
@@ -215,7 +215,7 @@ class ExecutionInfo(SessionView):
                 sub = run.copy()
                 sub.node_ids = kept
                 sub.request_ids = [r for r in run.request_ids if r in request_ids]
-                sub.raw_stamps = [raw for raw in run.raw_stamps if raw[0] in steps]
+                sub.raw_stamps = [raw for raw in run.raw_stamps if raw[STAMP_STEP] in steps]
                 runs.append(sub)
         return ExecutionInfo(
             requests,
@@ -226,17 +226,17 @@ class ExecutionInfo(SessionView):
             session_name=self.session_name,
             start_time=self.start_time,
             end_time=self.end_time,
-            extras=dict(self.extras),
+            extras=self.extras.copy(),
         )
 
     # -- serialization -----------------------------------------------------------
     def serialize_node(self, node_id: str) -> dict[str, Any]:
         """One node in the saved-state form, with its temporal ``parent`` chain."""
-        return node_json(self.node_forest._raw[node_id])
+        return node_json(self.node_forest.record(node_id))
 
     def serialize_edge(self, request_id: str) -> dict[str, Any]:
         """One request (edge) in the saved-state form, with its temporal ``parent`` chain."""
-        return edge_json(self.request_forest._raw[request_id])
+        return edge_json(self.request_forest.record(request_id))
 
     def run_header(self, run_id: str) -> dict[str, Any]:
         """A run's fields without its nodes, edges and steps (used for live deltas)."""
@@ -255,7 +255,7 @@ class ExecutionInfo(SessionView):
         with collector_paused():  # a tree of fresh dicts: see collector_paused
             return build_payload(self, EXTRAS_KEY)
 
-    def _error_owners(self) -> dict[int, str]:
+    def error_owners(self) -> dict[int, str]:
         """For each exception some request failed with: the request that stores its traceback.
 
         An exception that propagates through a call chain is the same object at

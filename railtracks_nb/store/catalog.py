@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.exceptions import SavedStateError
+from ..core.extras import extras_of
 from .folder import TRASH_DIR, Scan, is_railtracks_rel, relative, scan
 from .locking import store_lock
-from .records import SessionRecord, StoreProblem, extras_of, summarize
+from .records import SessionRecord, StoreProblem, summarize
 from .safe_read import FileKey, file_key, read_payload_and_key
 
 logger = logging.getLogger("RT.Store")

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.exceptions import SavedStateError
+from ..core.extras import extras_of
 from ..execution.forest import LinkedNode, NodeForest, RequestForest, RequestTemplate
 from ..execution.stamps import Stamp, StampManager
-from ..execution.state import EXTRAS_KEY, ExecutionInfo, Run
+from ..execution.state import ExecutionInfo, Run
 from ..execution.views import SessionView
 from .safe_read import read_payload
 
@@ -104,13 +105,14 @@ def info_from_payload(payload: dict[str, Any], source: str = "payload") -> Execu
             run.add_stamp(stamp)
             if s.step not in seen_steps:
                 seen_steps.add(s.step)
-                stamper._adopt(stamp)
+                stamper.adopt(stamp)
         runs.append(run)
-    extras = payload.get(EXTRAS_KEY)
-    extras = dict(extras) if isinstance(extras, dict) else {}
-    for key in ("flow_name", "flow_id"):
-        if key in payload and key not in extras:
-            extras[key] = payload[key]
+    extras = extras_of(payload).copy()
+    # Railtracks keeps these at the top level of a payload.
+    if "flow_name" in payload and "flow_name" not in extras:
+        extras["flow_name"] = payload["flow_name"]
+    if "flow_id" in payload and "flow_id" not in extras:
+        extras["flow_id"] = payload["flow_id"]
     return ExecutionInfo(
         requests,
         nodes,

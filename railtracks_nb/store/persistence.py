@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.encoding import collector_paused, dumps_payload, dumps_stdlib, payload_separator
 from ..core.exceptions import SavedStateError
+from ..core.extras import EXTRAS_KEY
 from ..execution.payload import build_payload_head, payload_pieces, run_head
-from ..execution.state import EXTRAS_KEY
 from .locking import store_lock
 from .safe_read import read_payload
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.exceptions import SavedStateError
-from ..execution.state import EXTRAS_KEY
+from ..core.extras import extras_of
 
 if TYPE_CHECKING:
     from .loading import SavedSession
@@ -183,12 +183,6 @@ class SessionList(list):
 
 
 # -- what a listing needs from a payload -----------------------------------------------------
-def extras_of(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload's ``"railtracks_nb"`` object (empty if absent or not an object)."""
-    extras = payload.get(EXTRAS_KEY)
-    return extras if isinstance(extras, dict) else {}
-
-
 def _runs_status(runs: list[Any]) -> str:
     # The same rule as ExecutionInfo.status, for files without our extras.
     statuses = {r.get("status") for r in runs if isinstance(r, dict)}

@@ -42,7 +42,7 @@ from ..core.exceptions import (
     SavedStateError,
     SessionStoreError,
 )
-from ..execution.state import EXTRAS_KEY
+from ..core.extras import EXTRAS_KEY, extras_of
 from .catalog import Catalog, CatalogError
 from .files import atomic_write_text, safe_filename, session_path
 from .folder import RAILTRACKS_DIR, TRASH_DIR, relative
@@ -57,7 +57,7 @@ from .lookup import (
     open_catalog,
     refresh_catalog,
 )
-from .records import SessionList, SessionRecord, StoreProblem, clip, extras_of
+from .records import SessionList, SessionRecord, StoreProblem, clip
 from .safe_read import FileKey, file_key, read_payload_and_key
 
 logger = logging.getLogger("RT.Store")

@@ -70,7 +70,7 @@ def _edge_reference(
 
 
 def reference_payload(info: ExecutionInfo) -> dict[str, Any]:
-    owners = info._error_owners()
+    owners = info.error_owners()
     runs = []
     for run in info.runs.values():
         entry = info.run_header(run.run_id)
