@@ -39,7 +39,8 @@ from .engine.middleware import after_node, couple, post_node, wrap_node
 from .engine.nodes import function_node
 from .engine.publisher import RTPublisher
 from .engine.scope import session_id
-from .engine.session import Session, session
+from .engine.session import Session
+from .engine.session_decorator import session
 from .execution.forest import NodeForest, RequestForest
 from .execution.stamps import Stamp, StampManager
 from .execution.state import ExecutionInfo

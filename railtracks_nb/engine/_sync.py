@@ -90,7 +90,7 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         loop = None
     if loop is None:
         session = current_session()
-        target = session._loop_elsewhere() if session is not None else None
+        target = session.loop_elsewhere() if session is not None else None
         if target is not None:
             future = asyncio.run_coroutine_threadsafe(factory(), target)
             # This worker waits for its child: another may start meanwhile, so sync

@@ -26,12 +26,12 @@ async def call(node: Any, *args: Any, **kwargs: Any) -> Any:
         from .session import Session
 
         async with Session() as temporary:
-            return await temporary._call_top(node, args, kwargs)
+            return await temporary.call_top_level(node, args, kwargs)
     frame = current_frame()
     if frame is None or frame.session is not session:
-        return await session._call_top(node, args, kwargs)
+        return await session.call_top_level(node, args, kwargs)
     node_type = resolve_node_type(node)
-    return await session._invoke(frame, node_type, node_type.prepare(args, kwargs), args, kwargs)
+    return await session.call_node(frame, node_type, node_type.prepare(args, kwargs), args, kwargs)
 
 
 def call_sync(node: Any, *args: Any, **kwargs: Any) -> Any:
@@ -77,10 +77,5 @@ def broadcast(message: Any) -> _Sent:
         raise ContextError("rt.broadcast() needs a session: call it inside a node or a session.")
     frame = current_frame()
     node_id = frame.node_id if frame is not None and frame.session is session else None
-    # Stamps are only made on the session's loop, so messages stay in stamp order.
-    loop = session._loop_elsewhere()
-    if loop is not None:
-        loop.call_soon_threadsafe(session._broadcast, message, node_id)
-    else:
-        session._broadcast(message, node_id)
+    session.send_broadcast(message, node_id)
     return _Sent()

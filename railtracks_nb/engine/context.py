@@ -26,7 +26,7 @@ def _store(action: str) -> dict[str, Any]:
             f"rt.context.{action}() needs a session: call it inside a node run by "
             "rt.call, a Flow, `with rt.Session()` or `@rt.session`."
         )
-    return session._context
+    return session.live_context
 
 
 def get(key: str, default: Any = _MISSING) -> Any:
@@ -126,4 +126,4 @@ def prompt(template: str) -> str:
     session = current_session()
     if session is None or not session.executor_config.prompt_injection:
         return template
-    return _fill(template, session._context)
+    return _fill(template, session.live_context)

@@ -60,7 +60,7 @@ class _CurrentStderr(logging.StreamHandler):
 class _SessionLevelFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         session = current_session()
-        level = session._log_level if session is not None else _default_level()
+        level = session.log_level if session is not None else _default_level()
         return record.levelno >= level
 
 
@@ -99,14 +99,14 @@ def _refresh_level() -> None:
 def attach(session: Session) -> logging.Handler | None:
     """Start logging for ``session``; returns its file handler, if it has a log file."""
     _install_console()
-    _active[id(session)] = session._log_level
+    _active[id(session)] = session.log_level
     _refresh_level()
     log_file = session.executor_config.log_file
     if log_file is None:
         return None
     handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
-    handler.setLevel(session._log_level)
+    handler.setLevel(session.log_level)
     handler.addFilter(_OnlySession(session))
     root.addHandler(handler)
     return handler

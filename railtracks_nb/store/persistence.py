@@ -45,7 +45,7 @@ def save_session(session: Session) -> Path:
     out on a light payload: the head, the extras and each run's node ids.
     """
     name = session.name or session.flow_name or session.identifier
-    info = session._info
+    info = session.rt_state.info
     # As Session.to_payload: the flow's name and id first, then the Railtracks fields.
     head = {"flow_name": session.flow_name, "flow_id": session.flow_id}
     head.update(build_payload_head(info))

@@ -38,7 +38,7 @@ def test_a_stamp_is_one_tuple_in_all_its_records():
     tuple, a call leaves 4 fewer tuples for the collector to allocate and look at."""
     with rt.Session(save_state=False, logging_setting="NONE") as session:
         rt.call_sync(chain, 3)
-    info = session._info
+    info = session.rt_state.info
     run = next(iter(info.runs.values()))
     by_step = {raw[0]: raw for raw in run.raw_stamps}
     for raw in info.node_forest._raw.values():

@@ -45,9 +45,7 @@ def _node_reference(snap: LinkedNode | None) -> dict[str, Any] | None:
     }
 
 
-def _edge_reference(
-    snap: RequestTemplate | None, owners: dict[int, str]
-) -> dict[str, Any] | None:
+def _edge_reference(snap: RequestTemplate | None, owners: dict[int, str]) -> dict[str, Any] | None:
     if snap is None:
         return None
     output = snap.output
@@ -145,7 +143,7 @@ async def details(x: int) -> int:
 VALUES = [
     1,
     -2.5,
-    "text with \"quotes\", commas, \n newlines and non-ASCII: é ✓ \u2028",
+    'text with "quotes", commas, \n newlines and non-ASCII: é ✓ \u2028',
     None,
     True,
     2**80,
@@ -197,7 +195,7 @@ def _varied_session(**options: Any) -> rt.Session:
         except ValueError:
             pass
     # Debug details on a node, as a loaded file or a custom node may carry.
-    info = session._info
+    info = session.rt_state.info
     some_node = next(iter(info.node_forest))
     raw = info.node_forest._raw[some_node]
     info.node_forest._raw[some_node] = (*raw[:5], {"model": Opaque(), "tokens": 3}, *raw[6:])
@@ -211,14 +209,14 @@ def varied_session(tmp_path_factory) -> rt.Session:
 
 def _info_reference_text(session: rt.Session) -> str:
     session.extras()
-    return json.dumps(reference_payload(session._info), allow_nan=False)
+    return json.dumps(reference_payload(session.rt_state.info), allow_nan=False)
 
 
 def _reference_text(session: rt.Session) -> str:
     """What a session's ``to_payload`` and saved file hold: its flow, then the rest."""
     session.extras()
     payload = {"flow_name": session.flow_name, "flow_id": session.flow_id}
-    payload.update(reference_payload(session._info))
+    payload.update(reference_payload(session.rt_state.info))
     return json.dumps(payload, allow_nan=False)
 
 
@@ -230,7 +228,7 @@ def test_to_payload_is_byte_for_byte_the_reference(varied_session):
 
 def _pieces(session: rt.Session, encode, separator: bytes) -> bytes:
     extras = session.extras()
-    return b"".join(payload_pieces(session._info, EXTRAS_KEY, extras, encode, separator))
+    return b"".join(payload_pieces(session.rt_state.info, EXTRAS_KEY, extras, encode, separator))
 
 
 @pytest.mark.parametrize("slice_size", [1, 2, 7, 1000])
@@ -280,7 +278,7 @@ def test_the_saved_file_is_the_reference(home, monkeypatch, state_schema, use_or
         assert data == expected.encode()
     jsonschema.validate(json.loads(data), state_schema)
     loaded = rt.load(home / "varied.json")
-    assert len(loaded.info.node_forest) == len(session._info.node_forest)
+    assert len(loaded.info.node_forest) == len(session.rt_state.info.node_forest)
 
 
 def test_what_orjson_refuses_the_stdlib_writes(monkeypatch):
@@ -308,7 +306,7 @@ def test_the_collector_is_paused_only_while_building_and_restored():
 
 def test_build_payload_hands_out_independent_dicts(varied_session):
     """``to_payload`` may be changed by its caller: no dict is shared inside it."""
-    payload = build_payload(varied_session._info, EXTRAS_KEY)
+    payload = build_payload(varied_session.rt_state.info, EXTRAS_KEY)
     seen: set[int] = set()
 
     def walk(value: Any) -> None:
@@ -331,9 +329,10 @@ def test_an_open_session_saves_what_it_has_so_far(home, monkeypatch):
         session = current_session()
         assert session is not None
         seen["built"] = _pieces(session, encoding.dumps_stdlib, b", ")
-        seen["reference"] = json.dumps(reference_payload(session._info), allow_nan=False).encode()
+        seen["reference"] = json.dumps(
+            reference_payload(session.rt_state.info), allow_nan=False
+        ).encode()
 
     with rt.Session(save_state=False, logging_setting="NONE"):
         rt.call_sync(peek)
     assert seen["built"] == seen["reference"]
-

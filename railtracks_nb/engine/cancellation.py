@@ -1,0 +1,57 @@
+"""Stopping a run's task: cancel it, give it a grace period, leave it behind if it will not stop.
+
+A node may catch ``CancelledError`` and keep going; Python cannot force it to
+stop. A run that times out or is interrupted cancels its task repeatedly for
+:data:`CANCEL_GRACE` seconds, then gives up on it: the caller gets its error,
+and the task is taken off its loop's task list so nothing waits for it forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+#: How long a cancelled node (at a timeout or an interrupt) gets to stop, in
+#: seconds. A node that catches ``CancelledError`` and keeps going is left
+#: running after that: the caller gets its error anyway, and a warning names it.
+CANCEL_GRACE = 1.0
+
+
+async def cancel_within(task: asyncio.Task[Any], grace: float) -> bool:
+    """Cancel ``task`` and wait up to ``grace`` seconds for it to finish unwinding,
+    cancelling it again every 50 ms (a node may catch one ``CancelledError``).
+    Returns whether it finished. Being cancelled meanwhile does not cut the wait
+    short; it is re-raised at the end."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    interrupted = False
+    while not task.done():
+        task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        try:
+            await asyncio.wait({task}, timeout=min(remaining, 0.05))
+        except asyncio.CancelledError:
+            interrupted = True
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log "never retrieved"
+    if interrupted:
+        raise asyncio.CancelledError
+    return task.done()
+
+
+def detach_from_loop(task: asyncio.Task[Any]) -> None:
+    """Take a task that ignores cancellation off its loop's task list.
+
+    ``asyncio.run`` (and ``Runner.close``) cancel every task of the loop and
+    wait for all of them, unbounded: one task that never stops would hang the
+    program at the end of its run. The task keeps running while the loop does.
+    """
+    unregister = getattr(asyncio, "_unregister_task", None)
+    if unregister is not None:
+        unregister(task)
+    try:
+        task._log_destroy_pending = False  # type: ignore[attr-defined]  # dropped with its loop
+    except AttributeError:
+        pass
