@@ -14,6 +14,8 @@ fi
 .venv/bin/ruff check railtracks_nb tests bench
 # The architecture: layers import only downwards, no cycles, no IPython under the notebook layer.
 .venv/bin/lint-imports
+# The types: mypy over the whole package ([tool.mypy] in pyproject.toml).
+.venv/bin/mypy railtracks_nb
 RT_REQUIRE_KERNEL_ENVS=1 .venv/bin/python -m pytest tests "$@"
 # The example notebooks, executed on a fresh kernel and compared cell by cell
 # (strict mode; only ids, times and picture data are masked by the sanitize file).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RTError(Exception):
     """Base class of every error raised by railtracks_nb itself."""
@@ -37,7 +39,8 @@ class GlobalTimeOutError(RTError, TimeoutError):
         )
         super().__init__(f"The session timed out after {timeout:g} s{where}.")
 
-    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working
+    # Keeps pickling (multiprocessing, pytest-xdist) working.
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.timeout, self.running))
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import traceback
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 _MAX_DEPTH = 64
 _MAX_REPR = 10_000
@@ -102,7 +102,9 @@ def _encode_unsafe(value: Any, seen: set[int], depth: int) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _safe_repr(bytes(value))
     marker = id(value)
-    if isinstance(value, (Mapping, list, tuple, set, frozenset)) or dataclasses.is_dataclass(value):
+    # A dataclass instance is walked; a dataclass class is not (it is a plain value).
+    is_dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)) or is_dataclass:
         if marker in seen:
             return f"<cycle: {type(value).__name__}>"
         seen.add(marker)
@@ -112,7 +114,7 @@ def _encode_unsafe(value: Any, seen: set[int], depth: int) -> Any:
                     (k if isinstance(k, str) else _key(k)): _encode(v, seen, depth + 1)
                     for k, v in value.items()
                 }
-            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            if is_dataclass:
                 return {
                     f.name: _encode(getattr(value, f.name, None), seen, depth + 1)
                     for f in dataclasses.fields(value)
@@ -123,7 +125,7 @@ def _encode_unsafe(value: Any, seen: set[int], depth: int) -> Any:
                     return sorted(items)
                 except TypeError:
                     return items
-            return [_encode(v, seen, depth + 1) for v in value]
+            return [_encode(v, seen, depth + 1) for v in cast(Iterable[Any], value)]
         finally:
             seen.discard(marker)
     dump = getattr(value, "model_dump", None)  # pydantic v2 models

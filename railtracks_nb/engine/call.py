@@ -63,7 +63,7 @@ class _Sent:
     __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return iter(())
+        yield from ()
 
 
 def broadcast(message: Any) -> _Sent:

@@ -19,6 +19,7 @@ from types import CoroutineType
 from typing import Any
 
 from ..core.serialization import safe_str, to_jsonable
+from ..execution.stamps import Stamp
 from ..execution.stamps import _raw_stamp as _plain_stamp
 from ..execution.state import ExecutionInfo, Run
 from .messages import (
@@ -108,8 +109,8 @@ class Coordinator:
         if type(work) is CoroutineType:
             return self.async_strategy.execute(work, name)
         if inspect.isawaitable(work):
-            return work  # type: ignore[return-value]
-        return self.thread_strategy.execute(work, name)  # type: ignore[arg-type]
+            return work
+        return self.thread_strategy.execute(work, name)
 
     def shutdown(self) -> list[str]:
         """Shut the strategies down; returns sync nodes that were still running."""
@@ -122,7 +123,7 @@ class RTState:
 
     def __init__(self, info: ExecutionInfo) -> None:
         self.info = info
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any], None]] = {
             RequestCreation: self._created,
             RequestSuccess: self._succeeded,
             RequestFailure: self._failed,
@@ -175,7 +176,7 @@ class RTState:
             self._record_error(m.node_id, m.node_name, m.error, m.stamp)
 
     def _record_error(
-        self, node_id: str | None, node_name: str | None, error: BaseException, stamp
+        self, node_id: str | None, node_name: str | None, error: BaseException, stamp: Stamp
     ) -> None:
         extras = self.info.extras
         extras["error_count"] += 1

@@ -109,8 +109,8 @@ def _run_work(work: Work) -> Awaitable[Any]:
     """Await what ``Node.prepare`` returned: a coroutine, or a callable for a worker
     thread (``asyncio.to_thread`` copies the context, so the node sees its session)."""
     if inspect.isawaitable(work):
-        return work  # type: ignore[return-value]
-    return asyncio.to_thread(work)  # type: ignore[arg-type]
+        return work
+    return asyncio.to_thread(work)
 
 
 def _same(given: Any, original: Any) -> bool:
@@ -132,7 +132,7 @@ def _coupled_type(node_type: type[Node], middleware: tuple[Middleware, ...]) -> 
     chain = (*middleware, *getattr(node_type, "_middleware", ()))
 
     def prepare(cls: type[Node], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Work:
-        first = plain(args, kwargs)  # bad arguments fail here, before anything is recorded
+        first: Work | None = plain(args, kwargs)  # bad arguments fail here, not at run time
 
         async def core(*a: Any, **kw: Any) -> Any:
             nonlocal first

@@ -201,7 +201,8 @@ class RTPublisher(Generic[M]):
             raise TypeError(f"subscribe() needs a callable, got {type(callback).__name__}")
         if self._closed:
             raise RuntimeError(f"Publisher {self.name!r} is shut down; it takes no subscribers")
-        sub = Subscription(next(_ids), name or getattr(callback, "__name__", repr(callback)))
+        label = name or str(getattr(callback, "__name__", None) or repr(callback))
+        sub = Subscription(next(_ids), label)
         if inline is None:
             inline = _wants_inline(callback)
         self._subscribers[sub.id] = _Subscriber(sub, callback, inline)

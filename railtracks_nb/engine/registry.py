@@ -18,7 +18,7 @@ from .nodes import FunctionNode, Node
 def node_types() -> list[type[Node]]:
     """Every concrete node type alive in this process, oldest first."""
     seen: dict[type[Node], None] = {}
-    stack: list[type[Node]] = [Node]
+    stack: list[type[Node]] = [Node]  # type: ignore[type-abstract]  # only subclasses are kept
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..execution.state import Run
+    from .running import RunExecution
     from .session import Session
 
 
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 class Frame:
     """The node a piece of code runs inside: its session, run, id and name."""
 
-    session: Session
+    #: The session (its running half, which makes frames).
+    session: RunExecution
     run: Run
     node_id: str | None
     node_name: str

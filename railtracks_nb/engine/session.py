@@ -17,6 +17,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from ..core.exceptions import SessionSaveError
@@ -166,7 +168,8 @@ class Session(RunExecution, SessionView):
         self._stubborn: dict[str, list[str]] = {}  # run id -> nodes that ignored cancellation
         self._abandoned: set[asyncio.Task[Any]] = set()
         self._implicit = False  # opened by a request rather than by `with`
-        self.saved_path = None
+        #: Where the last close saved the session (``None``: not saved).
+        self.saved_path: Path | None = None
         #: The :class:`SessionSaveError` of the last close, if saving failed.
         self.save_error: SessionSaveError | None = None
 
@@ -303,7 +306,12 @@ class Session(RunExecution, SessionView):
         self._tokens.append(session_var.set(self))
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         save_error = None
         try:
             save_error = self._close(exc)
@@ -319,7 +327,12 @@ class Session(RunExecution, SessionView):
     async def __aenter__(self) -> Session:
         return self.__enter__()
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         save_error = None
         try:
             save_error = self._close(exc)
@@ -346,7 +359,7 @@ class Session(RunExecution, SessionView):
         token = session_var.set(self)
         started: list[Run] = []
         try:
-            await self._call_top(node, args, kwargs, started)
+            await self.call_top_level(node, args, kwargs, started)
         finally:
             session_var.reset(token)
         info = self.info

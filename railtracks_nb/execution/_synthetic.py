@@ -70,7 +70,7 @@ def synthetic_payload(
             node_name = HOSTILE
         created = stamp(f"{parent_name if parent_id else 'START'} CREATED {node_name}")
         request_id = run_id if parent_id is None else str(uuid.uuid5(rng, f"req-{i}"))
-        open_node = {
+        open_node: dict[str, Any] = {
             "identifier": node_id, "node_type": "Tool", "name": node_name,
             "stamp": created, "details": {"internals": {}}, "parent": None,
         }  # fmt: skip

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, TypeVar, cast
 
-from .stamps import STAMP_STEP, Stamp, _raw_stamp
+from .stamps import STAMP_STEP, RawStamp, Stamp, _raw_stamp
 
 Status = Literal["Open", "Completed", "Failed"]
 NodeType = Literal["Tool", "Agent", "Other"]
@@ -31,8 +31,12 @@ REQUEST_FIELDS = (
     "stamp", "run_id", "parent",
 )  # fmt: skip
 #: Positions of the fields read one at a time.
-RECORD_ID = 0
-REQUEST_SOURCE, REQUEST_SINK, REQUEST_OUTPUT, REQUEST_STATUS, REQUEST_STAMP = 1, 2, 5, 6, 7
+RECORD_ID: Final = 0
+REQUEST_SOURCE: Final = 1
+REQUEST_SINK: Final = 2
+REQUEST_OUTPUT: Final = 5
+REQUEST_STATUS: Final = 6
+REQUEST_STAMP: Final = 7
 
 class LinkedNode(NamedTuple):
     """A snapshot of a node. ``parent`` is the previous snapshot of the same node.
@@ -203,6 +207,7 @@ class RequestTemplate(NamedTuple):
 
 
 T = TypeVar("T", LinkedNode, RequestTemplate)
+F = TypeVar("F", bound="_Forest[Any]")
 
 
 def _node_from_raw(raw: tuple | None) -> LinkedNode | None:
@@ -249,6 +254,7 @@ class _Forest(Generic[T]):
     Stored as plain tuples; reading returns snapshot objects.
     """
 
+    # Snapshot <-> record, set by each subclass.
     _from_raw: Callable[[tuple | None], Any]
     _to_raw: Callable[[Any], tuple | None]
     _stamp_at: int
@@ -261,12 +267,13 @@ class _Forest(Generic[T]):
     def update(self, item: T) -> None:
         """Add ``item`` as the newest snapshot of its identifier (its ``parent`` is
         set to the snapshot it replaces)."""
-        raw = self._to_raw(item)
-        self._put_raw((*raw[:-1], self._raw.get(item.identifier)))
+        previous = self._raw.get(item.identifier)
+        fields = cast(tuple, self._to_raw(item))[:-1]  # only None for no item
+        self._put_raw(fields + (previous,))
 
     def restore(self, item: T) -> None:
         """Put back a snapshot that already carries its history (loading a saved file)."""
-        self._put_raw(self._to_raw(item))
+        self._put_raw(cast(tuple, self._to_raw(item)))  # only None for no item
 
     def _put_raw(self, raw: tuple) -> None:
         self._raw[raw[RECORD_ID]] = raw
@@ -336,7 +343,7 @@ class _Forest(Generic[T]):
     def _reindex(self) -> None:
         """Rebuild any index kept beside the snapshots (after items were removed)."""
 
-    def copy(self) -> _Forest[T]:
+    def copy(self: F) -> F:
         """A copy that later updates to this forest do not change."""
         twin = type(self).__new__(type(self))
         twin._raw = dict(self._raw)
@@ -363,7 +370,7 @@ class NodeForest(_Forest[LinkedNode]):
         identifier: str,
         name: str,
         node_type: str,
-        stamp: Stamp,
+        stamp: RawStamp,
         run_id: str,
         node_class: type | None = None,
     ) -> None:
@@ -402,7 +409,7 @@ class NodeForest(_Forest[LinkedNode]):
         twin._class_by_id = dict(self._class_by_id)
         return twin
 
-    def add_finished(self, identifier: str, stamp: Stamp, latency: float) -> None:
+    def add_finished(self, identifier: str, stamp: RawStamp, latency: float) -> None:
         """Record that a node finished: a new snapshot with its latency."""
         prev = self._raw[identifier]
         _, name, node_type, _, run_id, _, _, _ = prev
@@ -443,7 +450,7 @@ class RequestForest(_Forest[RequestTemplate]):
         sink_id: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        stamp: Stamp,
+        stamp: RawStamp,
         run_id: str,
     ) -> None:
         """Record a new (``Open``) request (the engine's fast path: no object built)."""
@@ -454,7 +461,9 @@ class RequestForest(_Forest[RequestTemplate]):
              _raw_stamp(stamp), run_id, self._raw.get(identifier))
         )  # fmt: skip
 
-    def add_finished(self, identifier: str, output: Any, status: Status, stamp: Stamp) -> None:
+    def add_finished(
+        self, identifier: str, output: Any, status: Status, stamp: RawStamp
+    ) -> None:
         """Record a request's end: a new snapshot with its output (or error) and status."""
         prev = self._raw[identifier]
         _, source_id, sink_id, args, kwargs, _, _, _, run_id, _ = prev
@@ -537,7 +546,6 @@ class RequestForest(_Forest[RequestTemplate]):
 
     def copy(self) -> RequestForest:
         twin = super().copy()
-        assert isinstance(twin, RequestForest)
         twin._children = {k: list(v) for k, v in self._children.items()}
         twin._by_sink = dict(self._by_sink)
         return twin

@@ -109,7 +109,7 @@ def payload_to_networkx(payload: dict[str, Any]) -> networkx.DiGraph:
     """Build the call graph of ``payload`` (see the module docstring for attributes)."""
     import networkx as nx
 
-    graph = nx.DiGraph(
+    graph: networkx.DiGraph[str] = nx.DiGraph(
         session_id=payload.get("session_id"),
         session_name=payload.get("session_name"),
         start_time=payload.get("start_time"),

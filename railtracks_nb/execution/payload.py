@@ -22,7 +22,8 @@ first touch of fresh memory cost more than building the dicts).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -121,9 +122,9 @@ def edge_json(raw: tuple | None, owners: dict[int, str] | None = None) -> dict[s
     }
 
 
-def _nodes(node_raw: dict[str, tuple], node_ids: list[str]) -> list[dict[str, Any]]:
+def _nodes(node_raw: Mapping[str, tuple], node_ids: list[str]) -> list[dict[str, Any] | None]:
     """The saved-state form of these nodes (those in ``node_raw``), in order."""
-    out = []
+    out: list[dict[str, Any] | None] = []
     add = out.append
     for node_id in node_ids:
         raw = node_raw.get(node_id)
@@ -163,10 +164,10 @@ def _nodes(node_raw: dict[str, tuple], node_ids: list[str]) -> list[dict[str, An
 
 
 def _edges(
-    request_raw: dict[str, tuple], request_ids: list[str], owners: dict[int, str]
-) -> list[dict[str, Any]]:
+    request_raw: Mapping[str, tuple], request_ids: list[str], owners: dict[int, str]
+) -> list[dict[str, Any] | None]:
     """The saved-state form of these requests (those in ``request_raw``), in order."""
-    out = []
+    out: list[dict[str, Any] | None] = []
     add = out.append
     for request_id in request_ids:
         raw = request_raw.get(request_id)
@@ -337,9 +338,9 @@ def payload_pieces(
     # are then replaced by the lists, encoded a slice at a time. A marker holds a
     # fresh random token, so no string of the session can be taken for one.
     token = uuid.uuid4().hex
-    lists: list[Callable[[], Iterator[list[dict[str, Any]]]]] = []
+    lists: list[Callable[[], Iterator[list[Any]]]] = []
 
-    def marker(make: Callable[[], Iterator[list[dict[str, Any]]]]) -> str:
+    def marker(make: Callable[[], Iterator[list[Any]]]) -> str:
         lists.append(make)
         return f"rt-list-{token}-{len(lists) - 1}"
 
@@ -347,11 +348,11 @@ def payload_pieces(
     for run in info.runs.values():
         entry = run_head(info, run)
         node_ids, request_ids, stamps = run.node_ids, run.request_ids, run.raw_stamps
-        entry["nodes"] = marker(lambda ids=node_ids: _sliced(ids, lambda s: _nodes(node_raw, s)))
+        entry["nodes"] = marker(partial(_sliced, node_ids, partial(_nodes, node_raw)))
         entry["edges"] = marker(
-            lambda ids=request_ids: _sliced(ids, lambda s: _edges(request_raw, s, owners))
+            partial(_sliced, request_ids, partial(_edges, request_raw, owners=owners))
         )
-        entry["steps"] = marker(lambda raw=stamps: _sliced(raw, _steps))
+        entry["steps"] = marker(partial(_sliced, stamps, _steps))
         runs.append(entry)
     skeleton = dict(head) if head is not None else build_payload_head(info)
     skeleton["runs"] = runs
@@ -373,9 +374,7 @@ def payload_pieces(
     yield text
 
 
-def _sliced(
-    items: list[Any], build: Callable[[list[Any]], list[dict[str, Any]]]
-) -> Iterator[list[dict[str, Any]]]:
+def _sliced(items: list[Any], build: Callable[[list[Any]], list[Any]]) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, SLICE)):
         yield build(chunk)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 
 class Stamp(NamedTuple):
@@ -23,7 +23,9 @@ class Stamp(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "time": self.time, "identifier": self.identifier}
 
-    encode = to_json  # the Railtracks name
+    def encode(self) -> dict[str, Any]:
+        """:meth:`to_json` (the Railtracks name)."""
+        return self.to_json()
 
 
 # How the state is kept. A session of 100,000 nodes keeps 400,000 snapshots and
@@ -33,13 +35,16 @@ class Stamp(NamedTuple):
 # other such tuples) are different: the collector stops tracking them. So the
 # forests and stamp lists store plain tuples and hand out Stamp / LinkedNode /
 # RequestTemplate objects, built on access.
-_RawStamp = tuple  # (step, time, identifier)
+#: A stamp as the state keeps it: ``(step, time, identifier)``; a :class:`Stamp` is one too.
+RawStamp = tuple[int, float, str]
 
 #: Where each field of a stamp is in its plain tuple.
-STAMP_STEP, STAMP_TIME, STAMP_TEXT = 0, 1, 2
+STAMP_STEP: Final = 0
+STAMP_TIME: Final = 1
+STAMP_TEXT: Final = 2
 
 
-def _raw_stamp(stamp: Stamp | _RawStamp) -> _RawStamp:
+def _raw_stamp(stamp: RawStamp) -> RawStamp:
     """A stamp as a plain tuple; one that already is one is returned as it is, so a
     stamp recorded in several places (its node, its request, its run) is one tuple."""
     if type(stamp) is tuple:
@@ -62,8 +67,8 @@ class StampManager:
     def __init__(self, start: int = 0) -> None:
         self._start = start
         self._steps = itertools.count(start)
-        self._stamps: list[_RawStamp] = []
-        self._lifecycle: list[_RawStamp] = []
+        self._stamps: list[RawStamp] = []
+        self._lifecycle: list[RawStamp] = []
 
     def create_stamp(self, message: str) -> Stamp:
         raw = (next(self._steps), time.time(), message)

@@ -20,7 +20,7 @@ from .payload import build_payload, edge_json, node_json
 if TYPE_CHECKING:
     import networkx
 from .forest import LinkedNode, NodeForest, RequestForest, RequestTemplate, Status
-from .stamps import STAMP_STEP, Stamp, StampManager, _raw_stamp
+from .stamps import STAMP_STEP, RawStamp, Stamp, StampManager, _raw_stamp
 from .views import SessionView
 
 __all__ = ["EXTRAS_KEY", "ExecutionInfo", "Run"]
@@ -40,14 +40,14 @@ class Run:
     node_ids: list[str] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
     #: The run's stamps as plain ``(step, time, identifier)`` tuples; see ``stamps``.
-    raw_stamps: list[tuple[int, float, str]] = field(default_factory=list)
+    raw_stamps: list[RawStamp] = field(default_factory=list)
 
     @property
     def stamps(self) -> list[Stamp]:
         """The run's stamps (its steps), in the order they were made."""
         return [Stamp._make(raw) for raw in self.raw_stamps]
 
-    def add_stamp(self, stamp: Stamp) -> None:
+    def add_stamp(self, stamp: RawStamp) -> None:
         self.raw_stamps.append(_raw_stamp(stamp))
 
     def copy(self) -> Run:
@@ -232,11 +232,11 @@ class ExecutionInfo(SessionView):
     # -- serialization -----------------------------------------------------------
     def serialize_node(self, node_id: str) -> dict[str, Any]:
         """One node in the saved-state form, with its temporal ``parent`` chain."""
-        return node_json(self.node_forest.record(node_id))
+        return node_json(self.node_forest.record(node_id)) or {}
 
     def serialize_edge(self, request_id: str) -> dict[str, Any]:
         """One request (edge) in the saved-state form, with its temporal ``parent`` chain."""
-        return edge_json(self.request_forest.record(request_id))
+        return edge_json(self.request_forest.record(request_id)) or {}
 
     def run_header(self, run_id: str) -> dict[str, Any]:
         """A run's fields without its nodes, edges and steps (used for live deltas)."""

@@ -12,7 +12,7 @@ Keeping it true:
 
 - every writer (a session's save, tag, rename, delete, restore) updates the
   rows of the files it wrote, under the store lock, right after writing them;
-- :func:`refresh` (run by every listing) compares each file's inode, size and
+- :func:`~.catalog_refresh.refresh` (run by every listing) compares each file's inode, size and
   modification time with its row, re-reads the files that differ or are new,
   and drops rows of files that are gone: files copied, edited or removed
   behind the store's back are picked up. Parsing happens without the store
@@ -28,7 +28,6 @@ Two processes may use one catalog at once: SQLite serialises the writes
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -37,38 +36,16 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from ..core.exceptions import SavedStateError
-from ..core.extras import extras_of
-from .folder import TRASH_DIR, Scan, is_railtracks_rel, relative, scan
-from .locking import store_lock
-from .records import SessionRecord, StoreProblem, summarize
-from .safe_read import FileKey, file_key, read_payload_and_key
+from .catalog_rows import COLUMNS, path_cache, record_of, row_for
+from .folder import relative
+from .records import SessionRecord, StoreProblem
+from .safe_read import FileKey, file_key
 
 logger = logging.getLogger("RT.Store")
 
 CATALOG_NAME = ".railtracks-catalog.sqlite3"
 #: Bump when the table changes: an older catalog is then rebuilt from the files.
 CATALOG_VERSION = 2
-_COLUMNS = (
-    "path",
-    "inode",
-    "size",
-    "mtime_ns",
-    "session_id",
-    "id_key",
-    "name",
-    "flow_name",
-    "status",
-    "start_time",
-    "end_time",
-    "node_count",
-    "run_count",
-    "metadata",
-    "parent_id",
-    "deleted_at",
-    "source",
-    "problem",
-)
 _SCHEMA = """
 CREATE TABLE sessions (
     path TEXT PRIMARY KEY,      -- relative to the home folder, with '/'
@@ -105,98 +82,6 @@ _ORDER = "ORDER BY start_time DESC, coalesce(end_time, 0) DESC, path DESC"
 
 class CatalogError(Exception):
     """The catalog could not be read or written (the files are unaffected)."""
-
-
-# -- rows ----------------------------------------------------------------------------------
-def row_for(
-    home: Path, rel: str, key: FileKey, payload: dict[str, Any] | None, problem: str | None = None
-) -> tuple:
-    """The catalog row of the file ``rel`` whose version ``key`` holds ``payload``."""
-    summary: dict[str, Any] | None = None
-    if problem is None and payload is not None:
-        try:
-            summary = summarize(payload, str(home / rel))
-            metadata = json.dumps(summary["metadata"], allow_nan=True)
-        except SavedStateError as exc:
-            problem = str(exc)
-        except (ValueError, RecursionError):
-            problem = f"{home / rel} is not a saved session: its metadata cannot be listed"
-    if summary is None or problem is not None:
-        # A row for a file that cannot be listed: its place and key, no fields, the problem.
-        return (rel, *key, *(None,) * (len(_COLUMNS) - 2 - len(key)), problem or "unreadable")
-    deleted = rel.startswith(f"{TRASH_DIR}/")
-    if deleted:
-        origin = str(extras_of(payload or {}).get("deleted_from") or "")
-        source = "railtracks" if is_railtracks_rel(origin) else "ours"
-        deleted_at = (
-            summary["deleted_at"] if summary["deleted_at"] is not None else key.mtime_ns / 1e9
-        )
-    else:
-        source = "railtracks" if is_railtracks_rel(rel) else "ours"
-        deleted_at = None
-    s = summary
-    return (
-        rel,
-        *key,
-        s["session_id"],
-        s["session_id"].casefold(),
-        s["name"],
-        s["flow_name"],
-        s["status"],
-        s["start_time"],
-        s["end_time"],
-        s["node_count"],
-        s["run_count"],
-        metadata,
-        s["parent_id"],
-        deleted_at,
-        source,
-        None,
-    )
-
-
-# Path objects are immutable: a process listing a store again reuses them (building
-# 10,000 Paths costs more than the rest of a listing).
-_paths: dict[str, dict[str, Path]] = {}
-
-
-def _path_cache(home: Path) -> dict[str, Path]:
-    if sum(len(c) for c in _paths.values()) > 200_000:
-        _paths.clear()
-    return _paths.setdefault(str(home), {})
-
-
-def _record(home: Path, row: tuple, paths: dict[str, Path] | None = None) -> SessionRecord:
-    """The record of a row, built without the dataclass's ``__init__`` (a listing
-    builds thousands; the row's values are already checked)."""
-    paths = _path_cache(home) if paths is None else paths
-    (rel, _i, _s, _m, sid, _k, name, flow, status, start, end, nodes, runs, meta, parent) = row[:15]
-    deleted_at = row[15]
-    record = _new(SessionRecord)
-    _set(
-        record,
-        "__dict__",
-        {
-            "session_id": sid,
-            "name": name,
-            "start_time": start,
-            "end_time": end,
-            "status": status,
-            "node_count": nodes,
-            "metadata": {} if meta == "{}" else json.loads(meta),
-            "parent_id": parent,
-            "deleted": deleted_at is not None,
-            "path": paths.get(rel) or paths.setdefault(rel, home / rel),
-            "source": row[16],
-            "flow_name": flow,
-            "run_count": runs,
-            "deleted_at": deleted_at,
-        },
-    )
-    return record
-
-
-_new, _set = object.__new__, object.__setattr__
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -347,9 +232,9 @@ class Catalog:
     ) -> tuple[list[SessionRecord], list[StoreProblem]]:
         """The records and the problems of ``rows`` (from :meth:`rows`)."""
         home = self.home
-        paths = _path_cache(home)
+        paths = path_cache(home)
         records = [
-            _record(home, r, paths)
+            record_of(home, r, paths)
             for r in rows
             if r[17] is None and (include_deleted or r[15] is None)  # problem, deleted_at
         ]
@@ -365,14 +250,14 @@ class Catalog:
                 f"AND substr(id_key, 1, ?) = ? {_ORDER}",
                 (q, len(q), q),
             ).fetchall()
-        return [_record(self.home, r) for r in rows]
+        return [record_of(self.home, r) for r in rows]
 
     def at(self, rel: str) -> SessionRecord | None:
         with self._guard():
             row = self.conn.execute(
                 "SELECT * FROM sessions WHERE path = ? AND problem IS NULL", (rel,)
             ).fetchone()
-        return _record(self.home, row) if row else None
+        return record_of(self.home, row) if row else None
 
     def sample(self, *, deleted: bool | None, limit: int) -> tuple[list[SessionRecord], int]:
         """Up to ``limit`` records (live, deleted or any), newest first, and how many there are."""
@@ -384,7 +269,7 @@ class Catalog:
             rows = self.conn.execute(
                 f"SELECT * FROM sessions WHERE {where} {_ORDER} LIMIT ?", (limit,)
             ).fetchall()
-        return [_record(self.home, r) for r in rows], count
+        return [record_of(self.home, r) for r in rows], count
 
     # writing -------------------------------------------------------------------------
     def apply(self, remove: Iterable[str] = (), put: Iterable[tuple] = ()) -> None:
@@ -392,7 +277,7 @@ class Catalog:
         remove, put = list(remove), list(put)
         if not remove and not put:
             return
-        marks = ", ".join("?" * len(_COLUMNS))
+        marks = ", ".join("?" * len(COLUMNS))
         with self._guard():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -415,101 +300,3 @@ class Catalog:
             [row_for(self.home, rel, key, payload)] if rel and key and payload is not None else []
         )
         self.apply(rels, puts)
-
-
-# -- keeping it true ----------------------------------------------------------------------------
-def _read(home: Path, rel: str) -> tuple[FileKey, dict[str, Any] | None, str | None] | None:
-    """Parse one file (no lock held): its key and payload, or its key and problem; None if gone."""
-    path = home / rel
-    try:
-        payload, key = read_payload_and_key(path)
-        return key, payload, None
-    except SavedStateError as exc:
-        key = file_key(path)
-        if key is None:
-            return None
-        return key, None, str(exc)
-
-
-def refresh(catalog: Catalog) -> tuple[Scan, list[tuple]]:
-    """Bring ``catalog`` up to date with the files (see the module docstring).
-
-    Returns the scan and every row of the catalog as it now is.
-    """
-    home = catalog.home
-    found = scan(home)
-    rows, known = catalog.rows()
-    files = found.files
-    if files == known:
-        return found, rows  # the usual case: nothing changed since the last look
-    changed = [rel for rel, key in files.items() if known.get(rel) != key]
-    gone = [rel for rel in known if rel not in files]
-    parsed = {rel: _read(home, rel) for rel in changed}  # outside the lock: files may be huge
-    puts, removes = [], []
-    with store_lock(home, shared=True):  # no writer is half-way through a rename or delete
-        for rel in gone:
-            if file_key(home / rel) is None:
-                removes.append(rel)
-        for rel, result in parsed.items():
-            now = file_key(home / rel)
-            if now is None:
-                removes.append(rel)
-            elif result is not None and result[0] == now:  # still the version that was parsed
-                key, payload, problem = result
-                row = row_for(home, rel, key, payload, problem)
-                if row[-1] is not None:  # once per version of a bad file, not per listing
-                    logger.warning("Skipped: %s", row[-1])
-                puts.append(row)
-            # else: changed again meanwhile; the next listing reads that version
-        catalog.apply(removes, puts)
-    return found, catalog.rows()[0]
-
-
-def previous_save(home: Path, session_id: str, path: Path) -> tuple[Path, SessionRecord | None]:
-    """Where a session about to be saved as ``path`` goes, and the catalog's record of that
-    file if it is current (so the saving session keeps its tags without parsing it).
-
-    A session is one file: if the catalog knows one live file of ours holding
-    ``session_id`` (it was renamed), that file. Called under the store lock;
-    never builds a catalog (that would parse every file under the lock).
-    """
-    try:
-        catalog = Catalog.open(home, create=False)
-    except Exception:  # the catalog is only a help here
-        return path, None
-    if catalog is None:
-        return path, None
-    with catalog:
-        try:
-            hits = [
-                r
-                for r in catalog.find(session_id)
-                if r.session_id == session_id and not r.deleted and r.source == "ours"
-            ]
-            target = hits[0].path if len(hits) == 1 else path
-            rel = relative(home, target)
-            record = catalog.at(rel) if rel else None
-            known = catalog.key_of(rel) if rel else None
-        except CatalogError:
-            return path, None
-    now = file_key(target)
-    if now is not None and now == known:
-        return target, record
-    if target == path or now is None:
-        return path, None
-    try:  # the renamed file changed behind the catalog's back: is it still this session?
-        payload, _ = read_payload_and_key(target)
-    except SavedStateError:
-        return path, None
-    return (target if payload.get("session_id") == session_id else path), None
-
-
-def note_saved(home: Path, path: Path, payload: dict[str, Any]) -> None:
-    """Update the row of a file a session just saved (under the store lock), if a catalog exists."""
-    try:
-        catalog = Catalog.open(home, create=False)
-        if catalog is not None:
-            with catalog:
-                catalog.note(path, payload)
-    except Exception as exc:  # the file is the record; a listing repairs the row
-        logger.debug("Could not update the catalog of %s: %s", home, exc)

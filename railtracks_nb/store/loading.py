@@ -13,11 +13,11 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core.exceptions import SavedStateError
-from ..core.extras import extras_of
-from ..execution.forest import LinkedNode, NodeForest, RequestForest, RequestTemplate
+from ..core.extras import SessionExtras, extras_of
+from ..execution.forest import LinkedNode, NodeForest, RequestForest, RequestTemplate, Status
 from ..execution.stamps import Stamp, StampManager
 from ..execution.state import ExecutionInfo, Run
 from ..execution.views import SessionView
@@ -53,7 +53,7 @@ def _node_chain(m: _NodeModel, run_id: str) -> LinkedNode:
 def _edge_chain(m: _EdgeModel, run_id: str) -> RequestTemplate:
     older = _edge_chain(m.parent, run_id) if m.parent is not None else None
     d = m.details
-    status = d.status if d.status in ("Open", "Completed", "Failed") else "Open"
+    status = cast(Status, d.status if d.status in ("Open", "Completed", "Failed") else "Open")
     return RequestTemplate(
         m.identifier,
         m.source,
@@ -64,7 +64,7 @@ def _edge_chain(m: _EdgeModel, run_id: str) -> RequestTemplate:
         status,
         _stamp(m.stamp),
         run_id,
-        older,  # type: ignore[arg-type]
+        older,
     )
 
 
@@ -173,7 +173,7 @@ class SavedSession(SessionView):
         return str(self.info.extras.get("status") or self.info.status)
 
     @property
-    def extras(self) -> dict[str, Any]:
+    def extras(self) -> SessionExtras:
         return self.info.extras
 
     @property

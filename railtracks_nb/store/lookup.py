@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..core.exceptions import AmbiguousSessionError, SessionStoreError, UnknownSessionError
-from .catalog import CATALOG_NAME, Catalog, CatalogError, refresh
+from .catalog import CATALOG_NAME, Catalog, CatalogError
+from .catalog_refresh import refresh
 from .files import railtracks_home
 from .folder import RAILTRACKS_DIR, TRASH_DIR, relative, remove_stale_temps
 from .locking import LOCK_NAME

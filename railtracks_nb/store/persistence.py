@@ -78,7 +78,7 @@ def _save(
 ) -> Path:
     """Write ``pieces(payload)`` as ``<home>/<name>.json`` (``payload`` given the name and
     tags the store keeps for its file first), and note it in the catalog."""
-    from .catalog import note_saved, previous_save
+    from .catalog_refresh import note_saved, previous_save
 
     home = home or railtracks_home()
     path = session_path(name, home)

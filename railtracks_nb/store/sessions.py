@@ -34,36 +34,27 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from ..core.exceptions import (
-    SavedStateError,
     SessionStoreError,
 )
 from ..core.extras import EXTRAS_KEY, extras_of
-from .catalog import Catalog, CatalogError
-from .files import atomic_write_text, safe_filename, session_path
+from .catalog import Catalog
+from .changes import Apply, change_session, dump_payload, note_change, write_file
+from .files import safe_filename, session_path
 from .folder import RAILTRACKS_DIR, TRASH_DIR, relative
-from .locking import store_lock
 from .lookup import (
     SessionRef,
-    Want,
     folder_of,
     home_folder,
     lookup,
-    lookup_in,
-    open_catalog,
     refresh_catalog,
 )
 from .records import SessionList, SessionRecord, StoreProblem, clip
-from .safe_read import FileKey, file_key, read_payload_and_key
 
 logger = logging.getLogger("RT.Store")
-
-#: How many times a change is prepared again when another process changed the file meanwhile.
-_ATTEMPTS = 5
 
 
 def sessions(
@@ -94,93 +85,6 @@ def find_session(
     return lookup(session, "any" if include_deleted else "live", home_folder(home))
 
 
-# -- changing the store --------------------------------------------------------------------
-def _dump(payload: dict[str, Any]) -> str:
-    # allow_nan: a file Railtracks wrote may hold NaN; a tag or rename must not refuse it.
-    return json.dumps(payload, allow_nan=True)
-
-
-def _write(path: Path, text: str) -> None:
-    """Write under the lock, turning a file-system failure into a ``SessionStoreError``."""
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise SessionStoreError(f"Could not write {path}: {exc.strerror or exc}") from exc
-
-
-def _note(
-    catalog: Catalog, written: Path, payload: dict[str, Any], removed: Iterable[Path] = ()
-) -> SessionRecord:
-    """Update the catalog after a change (under the lock); returns the written file's record."""
-    try:
-        catalog.note(written, payload, removed=removed)
-        rel = relative(catalog.home, written)
-        record = catalog.at(rel) if rel else None
-        if record is not None:
-            return record
-    except CatalogError as exc:  # the files are right; the next listing repairs the rows
-        logger.debug("Could not update the catalog of %s: %s", catalog.home, exc)
-    with Catalog.in_memory(catalog.home) as scratch:
-        scratch.note(written, payload)
-        record = scratch.at(relative(catalog.home, written) or "")
-    if record is None:
-        raise SessionStoreError(f"{written} was written but cannot be listed")
-    return record
-
-
-#: Applies a prepared change under the lock and returns the changed session's record.
-Apply = Callable[[Catalog], SessionRecord]
-
-
-def _change(
-    folder: Path,
-    ref: SessionRef,
-    want: Want,
-    prepare: Callable[[SessionRecord, dict[str, Any]], Apply],
-) -> SessionRecord:
-    """Read, prepare and write one session's file, optimistically.
-
-    The file is parsed (and the new text made) without the lock; the change
-    is applied under it only if the file is still the version that was read.
-    The last attempt reads under the lock, so a busy store cannot starve it.
-    """
-    with open_catalog(folder) as catalog:
-        for attempt in range(_ATTEMPTS):
-            record = lookup_in(catalog, ref, want)
-            if attempt == _ATTEMPTS - 1:
-                with store_lock(folder):
-                    payload, _key = _read_current(catalog, record)
-                    if payload is not None:
-                        return prepare(record, payload)(catalog)
-                continue
-            payload, key = _read_current(catalog, record)
-            if payload is None:
-                continue
-            apply = prepare(record, payload)
-            with store_lock(folder):
-                if file_key(record.path) == key:
-                    return apply(catalog)
-    raise SessionStoreError(
-        f"Could not change {ref!r}: its file kept changing under another process; try again."
-    )
-
-
-def _read_current(
-    catalog: Catalog, record: SessionRecord
-) -> tuple[dict[str, Any] | None, FileKey | None]:
-    """The payload of ``record``'s file, or ``(None, None)`` (after a refresh) if the
-    file no longer holds that session."""
-    try:
-        payload, key = read_payload_and_key(record.path)
-        if payload.get("session_id") == record.session_id:
-            return payload, key
-    except SavedStateError:
-        if record.path.exists():
-            raise
-    refresh_catalog(catalog)
-    return None, None
-
-
 def rename_session(
     session: SessionRef, name: str, *, home: str | os.PathLike[str] | None = None
 ) -> SessionRecord:
@@ -208,7 +112,7 @@ def rename_session(
                 payload[EXTRAS_KEY] = extras
         else:
             target = session_path(name, folder)
-        text = _dump(payload)
+        text = dump_payload(payload)
 
         def apply(catalog: Catalog) -> SessionRecord:
             if target != record.path and target.exists() and not _same_file(target, record.path):
@@ -217,15 +121,15 @@ def rename_session(
                     f"session is already at {target}. Rename or delete that one first."
                 )
             # New file first, old one second: a crash in between leaves two copies, never none.
-            _write(target, text)
+            write_file(target, text)
             moved = not _same_file(target, record.path)
             if moved:
                 record.path.unlink()
-            return _note(catalog, target, payload, removed=[record.path] if moved else [])
+            return note_change(catalog, target, payload, removed=[record.path] if moved else [])
 
         return apply
 
-    return _change(folder, session, "any", prepare)
+    return change_session(folder, session, "any", prepare)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -285,15 +189,15 @@ def tag_session(session: SessionRef, /, **metadata: Any) -> SessionRecord:
                 merged[key] = value
         extras["metadata"] = merged
         payload[EXTRAS_KEY] = extras
-        text = _dump(payload)
+        text = dump_payload(payload)
 
         def apply(catalog: Catalog) -> SessionRecord:
-            _write(record.path, text)
-            return _note(catalog, record.path, payload)
+            write_file(record.path, text)
+            return note_change(catalog, record.path, payload)
 
         return apply
 
-    return _change(folder, session, "any", prepare)
+    return change_session(folder, session, "any", prepare)
 
 
 def delete_session(
@@ -313,18 +217,18 @@ def delete_session(
         extras["deleted_at"] = time.time()
         extras["deleted_from"] = relative(folder, record.path) or record.path.name
         payload[EXTRAS_KEY] = extras
-        text = _dump(payload)
+        text = dump_payload(payload)
 
         def apply(catalog: Catalog) -> SessionRecord:
             target = _free_path(folder / TRASH_DIR, safe_filename(record.session_id))
             # Copy first, remove second: a crash in between leaves it listed, never lost.
-            _write(target, text)
+            write_file(target, text)
             record.path.unlink()
-            return _note(catalog, target, payload, removed=[record.path])
+            return note_change(catalog, target, payload, removed=[record.path])
 
         return apply
 
-    return _change(folder, session, "live", prepare)
+    return change_session(folder, session, "live", prepare)
 
 
 def restore_session(
@@ -346,7 +250,7 @@ def restore_session(
             payload[EXTRAS_KEY] = extras
         else:  # a Railtracks file we only marked: give it back exactly as it was
             payload.pop(EXTRAS_KEY, None)
-        text = _dump(payload)
+        text = dump_payload(payload)
 
         def apply(catalog: Catalog) -> SessionRecord:
             target = _restore_target(folder, record, rel)
@@ -359,13 +263,13 @@ def restore_session(
                     free.name,
                 )
                 target = free
-            _write(target, text)
+            write_file(target, text)
             record.path.unlink()
-            return _note(catalog, target, payload, removed=[record.path])
+            return note_change(catalog, target, payload, removed=[record.path])
 
         return apply
 
-    return _change(folder, session, "deleted", prepare)
+    return change_session(folder, session, "deleted", prepare)
 
 
 def _restore_target(folder: Path, record: SessionRecord, rel: Any) -> Path:

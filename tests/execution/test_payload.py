@@ -336,3 +336,15 @@ def test_an_open_session_saves_what_it_has_so_far(home, monkeypatch):
     with rt.Session(save_state=False, logging_setting="NONE"):
         rt.call_sync(peek)
     assert seen["built"] == seen["reference"]
+
+
+def test_a_dataclass_class_is_a_value_not_a_container():
+    """A dataclass *class* (a node returning its result type, say) is stored as its
+    repr; only dataclass instances are walked field by field."""
+
+    @dataclass
+    class Point:
+        x: int = 1
+
+    assert to_jsonable(Point) == repr(Point)
+    assert to_jsonable([Point(), Point]) == [{"x": 1}, repr(Point)]
