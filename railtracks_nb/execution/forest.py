@@ -267,9 +267,8 @@ class _Forest(Generic[T]):
     def update(self, item: T) -> None:
         """Add ``item`` as the newest snapshot of its identifier (its ``parent`` is
         set to the snapshot it replaces)."""
-        previous = self._raw.get(item.identifier)
-        fields = cast(tuple, self._to_raw(item))[:-1]  # only None for no item
-        self._put_raw(fields + (previous,))
+        record: tuple[Any, ...] = cast(tuple, self._to_raw(item))  # only None for no item
+        self._put_raw((*record[:-1], self._raw.get(item.identifier)))
 
     def restore(self, item: T) -> None:
         """Put back a snapshot that already carries its history (loading a saved file)."""

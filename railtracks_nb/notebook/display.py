@@ -172,7 +172,7 @@ def _build_forest(payload: dict[str, Any]) -> list[_Node]:
             if target is None:
                 continue
             details = edge.get("details") or {}
-            status = details.get("status") if details.get("status") in _SEVERITY else "Open"
+            status = str(details.get("status")) if details.get("status") in _SEVERITY else "Open"
             output = details.get("output")
             if status == "Failed" and isinstance(output, dict):
                 if output.get("type") == "CancelledError":

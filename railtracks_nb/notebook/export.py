@@ -333,7 +333,7 @@ def _intern(rows: list[list[Any]]) -> None:
 
 
 def _implied(stamp: Any, implied: dict[int, list[Any]]) -> bool:
-    row = implied.get(stamp.get("step")) if isinstance(stamp, dict) else None
+    row = implied.get(stamp.get("step", -1)) if isinstance(stamp, dict) else None
     return (
         row is not None
         and set(stamp) == {"step", "time", "identifier"}

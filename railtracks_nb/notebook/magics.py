@@ -57,6 +57,7 @@ import sys
 import tokenize
 from collections.abc import Mapping
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from IPython.core.error import UsageError
@@ -367,8 +368,8 @@ def _check_log_file(log_file: Any) -> None:
 def _raw_cell(shell: InteractiveShell, line: str, cell: str) -> str:
     """The cell as the user typed it (for tracebacks), from history when it matches."""
     try:
-        raw = shell.history_manager.input_hist_raw[-1]
-    except (AttributeError, IndexError):
+        raw = shell.history_manager.input_hist_raw[-1]  # type: ignore[union-attr]
+    except (AttributeError, IndexError):  # no history manager, or an empty history
         raw = ""
     if raw.endswith(cell) and "%%rt_session" in raw[: len(raw) - len(cell)]:
         return raw
@@ -382,7 +383,7 @@ def _cell_number(shell: InteractiveShell) -> int:
     or after a cell runs, so it is read from the calling cell's code file name.
     """
     names = getattr(shell.compile, "_filename_map", {})
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         number = names.get(frame.f_code.co_filename)
         if number is not None:

@@ -85,15 +85,15 @@ def _row_encoder() -> Callable[[Any], str]:
     front end parses strict JSON. No circular check: rows are flat.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator (e.g. PyPy)
+    # The C string encoder (not in typeshed: it is an implementation detail).
+    encode_str = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or encode_str is None:  # no C accelerator (e.g. PyPy)
         return json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
     def default(value: Any) -> Any:
         raise TypeError(f"not JSON: {type(value).__name__}")
 
-    encoder = make(
-        None, default, json.encoder.c_encode_basestring, None, ":", ",", False, False, False
-    )
+    encoder = make(None, default, encode_str, None, ":", ",", False, False, False)
 
     def encode(row: Any) -> str:
         return "".join(encoder(row, 0))

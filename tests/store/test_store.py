@@ -634,8 +634,8 @@ def _spy_writes(monkeypatch, module, home, seen, name="atomic_write_text"):
 
 
 def test_saving_and_every_store_write_hold_the_inter_process_lock(rt_home, monkeypatch):
+    from railtracks_nb.store import changes as store
     from railtracks_nb.store import persistence
-    from railtracks_nb.store import sessions as store
 
     seen: list[str] = []
     _spy_writes(monkeypatch, persistence, rt_home, seen, "atomic_write_chunks")

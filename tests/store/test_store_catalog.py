@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
-from railtracks_nb.store import catalog as catalog_module
-from railtracks_nb.store import sessions as store_module
+from railtracks_nb.store import catalog_refresh as catalog_module
+from railtracks_nb.store import changes as store_module
 from railtracks_nb.store.catalog import CATALOG_NAME
 from tests.helpers import lock_seen_from_another_process
 
