@@ -42,7 +42,7 @@ from ..core.vocabulary import (
     TEXT_ON_FILL,
     session_outcome,
 )
-from .sources import payload_of
+from .sources import SessionSource, payload_of
 
 __all__ = [
     "GROUP_MIN",
@@ -657,7 +657,7 @@ def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def mimebundle(obj: Any) -> dict[str, str]:
+def mimebundle(obj: SessionSource) -> dict[str, str]:
     """The ``_repr_mimebundle_`` of a Session, ExecutionInfo, SavedSession (or a payload dict).
 
     ``text/plain`` is a short summary with the top of the call tree;

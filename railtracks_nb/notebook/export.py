@@ -38,7 +38,7 @@ from typing import Any
 
 from ..execution.graph import _chain, node_records
 from ..execution.state import EXTRAS_KEY
-from .sources import payload_of
+from .sources import SessionSource, payload_of
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -628,7 +628,7 @@ def _write_text(text: str) -> Callable[[Path], None]:
     return write
 
 
-def export(obj: Any, path: str | os.PathLike[str]) -> Path:
+def export(obj: SessionSource, path: str | os.PathLike[str]) -> Path:
     """Write ``obj`` to ``path`` in the format named by its suffix; returns the path.
 
     Suffixes: ``.json``, ``.graphml``, ``.html``, ``.mmd``, ``.dot`` (case

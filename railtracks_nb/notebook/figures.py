@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..execution.graph import node_records
 from .export import STATUS_COLORS, payload_of
+from .sources import SessionSource
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -84,7 +85,7 @@ def _tree_positions(records: list[dict[str, Any]]) -> dict[str, tuple[float, flo
     return pos
 
 
-def plot_graph(obj: Any) -> go.Figure:
+def plot_graph(obj: SessionSource) -> go.Figure:
     """The call tree of ``obj`` as a plotly figure (edges caller → callee, markers by status)."""
     import plotly.graph_objects as go
 
@@ -132,7 +133,7 @@ def plot_graph(obj: Any) -> go.Figure:
     return fig
 
 
-def plot_timeline(obj: Any) -> go.Figure:
+def plot_timeline(obj: SessionSource) -> go.Figure:
     """One bar per node from creation to completion (ms since the session's first
     stamp), coloured by status, rows in call order, stamps as tick marks."""
     import plotly.graph_objects as go

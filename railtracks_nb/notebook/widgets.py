@@ -42,6 +42,7 @@ from .export import (
     expand_feed,
     payload_of,
 )
+from .sources import SessionSource
 
 __all__ = [
     "GraphView",
@@ -57,7 +58,7 @@ _STATIC = Path(__file__).parent.parent / "static"
 WIDGET_PICTURE_CLASS = "railtracks-nb-widget-picture"
 
 
-def _live_session(obj: Any) -> Any | None:
+def _live_session(obj: SessionSource) -> Any | None:
     """The session to follow live, if ``obj`` is (or wraps) one that is still open."""
     from ..engine.session import Session
 
@@ -500,7 +501,9 @@ class _RTWidget(anywidget.AnyWidget):
 
     _default_view = "dashboard"
 
-    def __init__(self, obj: Any = None, *, live: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, obj: SessionSource | None = None, *, live: bool = True, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("view", self._default_view)
         kwargs.setdefault("uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
@@ -514,7 +517,7 @@ class _RTWidget(anywidget.AnyWidget):
         if obj is not None:
             self.set_source(obj, live=live)
 
-    def set_source(self, obj: Any, *, live: bool = True) -> None:
+    def set_source(self, obj: SessionSource, *, live: bool = True) -> None:
         """Show ``obj`` (anything ``rt.show`` accepts); follow it while it is live."""
         self.stop()
         self._final = None
@@ -673,7 +676,9 @@ class SessionDashboard(_RTWidget):
     height = traitlets.Int(640).tag(sync=True)
 
 
-def show(obj: Any, *, live: bool = True, height: int | None = None) -> SessionDashboard:
+def show(
+    obj: SessionSource, *, live: bool = True, height: int | None = None
+) -> SessionDashboard:
     """A :class:`SessionDashboard` for a live or finished ``Session``, an
     ``ExecutionInfo``, a ``Flow`` (its latest run), a loaded saved session, a
     payload dict or the path of a saved session file.
