@@ -1,11 +1,12 @@
-"""``rt.Session`` and the ``@rt.session`` decorator.
+"""``rt.Session``: its configuration, lifecycle, scope and exported state.
 
 A session owns a publisher, a coordinator, an :class:`RTState` and a context
 dictionary. Entering it (``with`` or ``async with``) makes it current for the
 code inside; every top-level ``rt.call`` there starts a new *run*, bounded by
-the session's ``timeout``. Leaving it saves the state (if asked), shuts the
-strategies and subscribers down and removes it from the context, whatever the
-body did.
+the session's ``timeout`` (how runs execute is :mod:`.running`). Leaving it
+saves the state (if asked, :mod:`.closing`), shuts the strategies and
+subscribers down and removes it from the context, whatever the body did.
+``@rt.session`` is :mod:`.session_decorator`.
 """
 
 from __future__ import annotations
