@@ -175,6 +175,7 @@ class RunExecution:
                 await self._stop(task, run.run_id, "the interrupt")
                 raise
             if not done:
+                assert timeout is not None  # with no timeout the wait ends with the task
                 running = self._running_names(run.run_id)
                 error = GlobalTimeOutError(timeout, running)
                 self._fatal[run.run_id] = error

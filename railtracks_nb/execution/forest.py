@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, TypeVar, cast
+from typing import Any, Final, Generic, Literal, NamedTuple, TypeVar, cast
 
 from .stamps import STAMP_STEP, RawStamp, Stamp, _raw_stamp
 
@@ -175,8 +175,11 @@ class RequestTemplate(NamedTuple):
         return [r for r in requests if r.source_id == source_id]
 
     @classmethod
-    def upstream(cls, requests: Iterable[RequestTemplate], sink_id: str) -> list[RequestTemplate]:
-        """The requests that created node ``sink_id`` (one, in a consistent state)."""
+    def upstream(
+        cls, requests: Iterable[RequestTemplate], sink_id: str | None
+    ) -> list[RequestTemplate]:
+        """The requests that created node ``sink_id`` (one, in a consistent state; none
+        for ``None``)."""
         return [r for r in requests if r.sink_id == sink_id]
 
     @classmethod

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import cloudpickle
 
@@ -265,7 +265,7 @@ class _Batch:
             self.values[index] = envelope.get("value")
         elif status == "Failed":
             item.status = FAILED
-            error = envelope.get("error")
+            error = cast(BaseException, envelope.get("error"))  # the exception the worker sent
             self.errors[index] = error
             self.values[index] = error
             item.error = f"{type(error).__name__}: {error}"

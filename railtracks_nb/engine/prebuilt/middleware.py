@@ -120,7 +120,7 @@ class Timeout(Middleware):
         self._seconds = seconds
         super().__init__(self._bounded, name="Timeout")
 
-    async def _bounded(self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any):
+    async def _bounded(self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.wait_for(call(*args, **kwargs), timeout=self._seconds)
 
 
@@ -132,7 +132,9 @@ class Lock(Middleware):
         self._lock = asyncio.Lock()
         super().__init__(self._serialized, name="Lock")
 
-    async def _serialized(self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any):
+    async def _serialized(
+        self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> Any:
         async with self._lock:
             return await call(*args, **kwargs)
 
@@ -182,13 +184,11 @@ class MaxCalls(Middleware):
         self._session_counts.clear()
         self._last_session_id = None
 
-    async def _counted(self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any):
+    async def _counted(self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         sid = session_id()
         count = self._session_counts.get(sid, 0)
         if count >= self._max_calls:
-            raise MaxCallsExceededError(
-                self._custom_message or "Maximum number of calls exceeded"
-            )
+            raise MaxCallsExceededError(self._custom_message or "Maximum number of calls exceeded")
         self._session_counts[sid] = count + 1
         self._session_counts.move_to_end(sid)
         self._last_session_id = sid
