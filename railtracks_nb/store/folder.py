@@ -33,7 +33,7 @@ TRASH_DIR = ".deleted"
 #: Where Railtracks itself saves sessions, inside the home folder.
 RAILTRACKS_DIR = ("data", "sessions")
 _RAILTRACKS_PREFIX = "/".join(RAILTRACKS_DIR) + "/"
-#: A temporary file of an atomic write (``persistence.atomic_write_text``).
+#: A temporary file of an atomic write (``files.atomic_write_text``).
 _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
 #: A temporary file older than this, found while no save holds the store lock, is
 #: the leftover of a save that was killed mid-write, and is removed.

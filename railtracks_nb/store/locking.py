@@ -1,6 +1,6 @@
 """An inter-process lock on a saved-sessions folder.
 
-Every write to a file is already atomic (``persistence.atomic_write_text``),
+Every write to a file is already atomic (``files.atomic_write_text``),
 but the store's read-modify-write operations (tag, rename, delete, restore)
 and a session's "does the file exist? then write it" are several steps. Two
 processes (two kernels, a kernel and a script) working in the same
