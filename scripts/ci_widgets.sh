@@ -2,7 +2,11 @@
 # The widgets' CI step (called from .ci/run). Idempotent:
 #  1. installs Debian's chromium (for the browser tests) if /usr/bin/chromium is missing;
 #  2. installs the locked npm dependencies of widgets/ (npm ci);
-#  3. rebuilds the bundle into railtracks_nb/static and fails if it differs from
+#  3. type-checks the sources and the tests (tsc --noEmit, strict, against
+#     @anywidget/types): esbuild strips types without checking them;
+#  4. runs the front end's unit tests (node's test runner: the row decoder and
+#     the store, against sessions the Python side recorded);
+#  5. rebuilds the bundle into railtracks_nb/static and fails if it differs from
 #     the committed one (the build is deterministic: same sources + lockfile, same bytes).
 set -euo pipefail
 
@@ -25,6 +29,8 @@ fi
 
 cd "$ROOT/widgets"
 npm ci --no-audit --no-fund --loglevel=error
+npm run --silent typecheck || { echo "ci_widgets: FAILED: tsc found type errors in widgets/" >&2; exit 1; }
+npm run --silent test || { echo "ci_widgets: FAILED: the front end's unit tests (widgets/test)" >&2; exit 1; }
 npm run --silent build
 cd "$ROOT"
 
@@ -37,4 +43,4 @@ if ! git diff --exit-code --stat railtracks_nb/static || [ -n "$untracked" ]; th
   echo "  railtracks_nb/static." >&2
   exit 1
 fi
-echo "ci_widgets: bundle up to date, chromium ready"
+echo "ci_widgets: types check, unit tests pass, bundle up to date, chromium ready"

@@ -10,6 +10,7 @@
 // messages {type: "rows"} whose first buffer is JSON of the rows that changed.
 
 import { type HostModel, type Mounted, mountView } from "./dashboard";
+import type { BatchModel, WidgetTraits } from "./model";
 import { type AnyPayload, Store } from "./store";
 import { el } from "./util";
 
@@ -77,7 +78,7 @@ class BatchData {
 const batches = new Map<string, BatchData>();
 const wired = new WeakSet<object>();
 
-export function batchFor(model: HostModel): BatchData {
+export function batchFor(model: BatchModel): BatchData {
   const uid = (model.get("uid") as string) || "";
   let data = batches.get(uid);
   if (!data) {
@@ -109,13 +110,15 @@ export function batchFor(model: HostModel): BatchData {
   return data;
 }
 
-export function forgetBatch(model: HostModel): void {
+export function forgetBatch(model: BatchModel): void {
   batches.delete((model.get("uid") as string) || "");
 }
 
 /** A stand-in model for the drill-down dashboard: its settings, no kernel behind it. */
 function drillModel(height: number): HostModel {
-  const state: Record<string, unknown> = { view: "dashboard", height, step: null, selected: null, live: false };
+  const state: WidgetTraits = {
+    view: "dashboard", height, step: null, selected: null, live: false, data: null, payload_seq: 0, seq: 0, uid: "",
+  };
   return {
     get: (k) => state[k],
     set: (k, v) => {
@@ -128,7 +131,7 @@ function drillModel(height: number): HostModel {
   };
 }
 
-export function mountBatch(target: HTMLElement, model: HostModel): { destroy(): void } {
+export function mountBatch(target: HTMLElement, model: BatchModel): { destroy(): void } {
   const data = batchFor(model);
   const root = el("div", "rt-root rt-batch");
   root.dataset.rtView = "batch";

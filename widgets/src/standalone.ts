@@ -2,23 +2,25 @@
 // model API (get/set/on/off/send/save_changes) so the page runs the very same
 // widget code offline, with the data inlined and no kernel.
 
-import widget from "./widget";
+import type { HostModel, WidgetTraits } from "./model";
+import widget, { type ViewElement } from "./widget";
 
 type Handler = (...args: any[]) => void;
 
-export class LocalModel {
-  private state: Record<string, unknown>;
+/** The widget's model in a page without a kernel: the traits, held here. */
+export class LocalModel implements HostModel {
+  private state: WidgetTraits;
   private handlers = new Map<string, Set<Handler>>();
 
-  constructor(state: Record<string, unknown>) {
+  constructor(state: WidgetTraits) {
     this.state = { ...state };
   }
 
-  get(name: string): any {
+  get<K extends keyof WidgetTraits>(name: K): WidgetTraits[K] {
     return this.state[name];
   }
 
-  set(name: string, value: unknown): void {
+  set<K extends keyof WidgetTraits>(name: K, value: WidgetTraits[K]): void {
     if (this.state[name] === value) return;
     this.state[name] = value;
     this.emit(`change:${name}`, value);
@@ -53,8 +55,10 @@ export interface MountOptions {
 /** Render the widget for `payload` into `el`; returns the model and a cleanup function. */
 export function mount(el: HTMLElement, payload: unknown, opts: MountOptions = {}) {
   const model = new LocalModel({
-    data: payload,
+    data: payload as WidgetTraits["data"],
     payload_seq: 0,
+    seq: 0,
+    uid: "",
     view: opts.view ?? "dashboard",
     height: opts.height ?? 620,
     step: null,
@@ -81,12 +85,12 @@ export async function readData(dataEl: HTMLElement): Promise<unknown> {
 }
 
 /** Entry point of exported pages: decode the data element, mount, flag readiness. */
-export async function boot(appEl: HTMLElement, dataEl: HTMLElement, opts: MountOptions = {}) {
+export async function boot(appEl: ViewElement, dataEl: HTMLElement, opts: MountOptions = {}) {
   try {
     const payload = await readData(dataEl);
     const mounted = mount(appEl, payload, opts);
     // For tooling and tests: the mounted views (graph.screenPosition, setStep, ...).
-    (window as any).__railtracksView = (appEl as any).rtView;
+    (window as any).__railtracksView = appEl.rtView;
     (window as any).__railtracksReady = performance.now();
     return mounted;
   } catch (err) {

@@ -1,229 +1,42 @@
-// The client-side data model: the session payload (Railtracks saved-state
-// schema, plus our optional `railtracks_nb` extras), merged from an initial
-// snapshot and incremental deltas, and an index derived from it that every
-// view reads. Replay is a pure function of (index, step): nothing is asked of
-// the kernel once the data is here.
+// The client-side data model: a session received as a snapshot (plain,
+// compact or a finished live feed) and live deltas, held as the call tree
+// every view reads (calltree.ts) plus the session's header, run headers and
+// extras. Rows are decoded once (rows.ts) and each touches only its node's
+// record, so a delta costs what its rows cost. Replay is a pure function of
+// (index, step): nothing is asked of the kernel once the data is here.
 
-import { NEUTRAL_COLOUR, nodeOutcome, OUTCOME_COLOURS } from "./vocabulary";
+import { CallTree, type EdgeSnap, type Index, type NodeRec, type RunRef } from "./calltree";
+import {
+  type AnyPayload,
+  COMPACT_FORMAT,
+  type CompactPayload,
+  type Delta,
+  type EdgeJSON,
+  type Extras,
+  FEED_FORMAT,
+  type FeedPayload,
+  type NodeJSON,
+  type Payload,
+  recordJSON,
+  type RunHeader,
+  type RunJSON,
+  type Status,
+} from "./payload";
+import { bufferText, type EventRow, RowDecoder, rowsOf, type Stamp } from "./rows";
+import { NEUTRAL_COLOUR, OUTCOME_COLOURS } from "./vocabulary";
 
-/** A node's outcome, capitalised as the saved files' words are ("Cancelled": a
- * failure whose error is a CancelledError; see vocabulary.ts). */
-export type Status = "Open" | "Completed" | "Failed" | "Cancelled";
+export { statusOf, type EdgeSnap, type Index, type NodeRec } from "./calltree";
+export * from "./payload";
+export { bufferText, type EventRow, type Stamp } from "./rows";
+
 export const STATUSES: Status[] = ["Open", "Completed", "Failed", "Cancelled"];
 
-/** The Status of a request snapshot's saved `status` and `output`. */
-export function statusOf(status: unknown, output: unknown): Status {
-  const outcome = nodeOutcome(status, output);
-  return (outcome[0].toUpperCase() + outcome.slice(1)) as Status;
-}
-
-export interface Stamp {
-  step: number;
-  time: number;
-  identifier: string;
-}
-
-export interface NodeJSON {
-  identifier: string;
-  node_type: string;
-  name: string;
-  stamp: Stamp;
-  details?: { internals?: Record<string, any> | null } | null;
-  parent?: NodeJSON | null;
-}
-
-export interface EdgeJSON {
-  identifier: string;
-  source: string | null;
-  target: string;
-  stamp: Stamp;
-  details: {
-    input_args?: unknown[];
-    input_kwargs?: Record<string, unknown>;
-    status?: Status;
-    output?: unknown;
-  };
-  parent?: EdgeJSON | null;
-}
-
-export interface RunHeader {
-  run_id: string;
-  name: string;
-  status: Status;
-  start_time: number;
-  end_time: number | null;
-  session_id?: string;
-}
-
-export interface RunJSON extends RunHeader {
-  nodes: NodeJSON[];
-  edges: EdgeJSON[];
-  steps: Stamp[];
-}
-
-export interface ErrorEntry {
-  node_id?: string | null;
-  node_name?: string | null;
-  type?: string;
-  message?: string;
-  step?: number;
-  time?: number;
-}
-
-export interface Extras {
-  state?: string;
-  state_history?: { old: string; new: string; step?: number; time?: number }[];
-  timeout?: number | null;
-  context?: Record<string, unknown>;
-  config?: Record<string, unknown>;
-  errors?: ErrorEntry[];
-  error_count?: number;
-  status?: string;
-  flow_name?: string | null;
-  parent_id?: string | null;
-  metadata?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-export interface Payload {
-  session_id: string;
-  session_name: string | null;
-  start_time: number;
-  end_time: number | null;
-  runs: RunJSON[];
-  flow_name?: string | null;
-  flow_id?: string | null;
-  railtracks_nb?: Extras;
-}
-
-/**
- * One message of the session, compact (see `_LiveFeed` in railtracks_nb/widgets.py):
- * ["c", step, time, text, request_id, caller, node_id, name, type, args, kwargs]  created
- * ["s", step, time, text, request, result, latency]                               succeeded
- * ["f", step, time, text, request, error, latency]                                failed
- * ["x", step, time, text]                                                         fatal failure
- * `caller` and `request` are indexes into an id table that every "c" row appends
- * its request_id and node_id to (a string is an id itself; null: no caller).
- * `text` null is the engine's default stamp text for that event.
- */
-export type EventRow = [string, number, number, string, ...unknown[]];
-
-/** A live update from the kernel: the events since the previous delta. */
-export interface Delta {
-  type: "delta";
-  seq: number;
-  session?: Partial<Payload>;
-  runs?: RunHeader[];
-  /** Rows inline, per run (tests, tools). */
-  events?: [string, EventRow[]][];
-  /** Run ids whose rows came as the message's binary buffers, in order (the kernel's way). */
-  event_buffers?: string[];
-  extras?: Extras;
-}
-
-/** A binary buffer (DataView, ArrayBuffer or typed array) or a string, as text. */
-export function bufferText(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value instanceof DataView) {
-    return new TextDecoder().decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-  }
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return new TextDecoder().decode(value as ArrayBuffer);
-  throw new TypeError("railtracks_nb: a delta buffer is neither text nor binary");
-}
-
-export const COMPACT_FORMAT = "railtracks_nb/compact-1";
-
-/** A payload in the compact form (see compact_payload in railtracks_nb/export.py). */
-export interface CompactPayload {
-  format: typeof COMPACT_FORMAT;
-  meta: Omit<Payload, "runs">;
-  runs: {
-    header: RunHeader;
-    events: EventRow[];
-    nodes: NodeJSON[];
-    edges: EdgeJSON[];
-    steps: Stamp[];
-    unlisted_steps: number[];
-  }[];
-}
-
-export const FEED_FORMAT = "railtracks_nb/feed-1";
-
-/**
- * What a widget that followed a session live holds once the session ends (see
- * `_LiveFeed.feed_bytes` in railtracks_nb/widgets.py): the compact payload it
- * started from, then every delta's rows in the order they were sent, and the
- * run headers, session fields and extras as they ended. Replaying it is
- * replaying the deltas.
- */
-export interface FeedPayload {
-  format: typeof FEED_FORMAT;
-  seq: number;
-  meta: Partial<Payload>;
-  runs: RunHeader[];
-  extras?: Extras;
-  base: CompactPayload;
-  chunks: [string, EventRow[]][];
-}
-
-export type AnyPayload = Payload | CompactPayload | FeedPayload;
-
-export interface EdgeSnap {
-  step: number;
-  time: number;
-  status: Status;
-  output: unknown;
-  label: string;
-}
-
-/** One node of the call tree, with its whole history (for replay). */
-export interface NodeRec {
-  id: string;
-  name: string;
-  type: string;
-  runId: string;
-  runName: string;
-  callerId: string | null;
-  edgeId: string | null;
-  /** Node snapshots' stamps, oldest first. */
-  nodeStamps: Stamp[];
-  /** Snapshots of the request that created the node, oldest first. */
-  edgeSnaps: EdgeSnap[];
-  createdStep: number;
-  createdTime: number;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  latency: number | null;
-  internals: Record<string, any>;
-  children: NodeRec[];
-  depth: number;
-}
-
-export interface Index {
-  nodes: Map<string, NodeRec>;
-  /** Nodes with no known caller (each run's entry node), in creation order. */
-  roots: NodeRec[];
-  /** Every stamp of the session, one per step, in step order. */
-  steps: Stamp[];
-  startTime: number;
-  lastTime: number;
-}
-
-interface RunStore {
+interface RunStore extends RunRef {
   header: RunHeader;
-  nodes: Map<string, NodeJSON>;
-  edges: Map<string, EdgeJSON>;
+  /** The run's own list of steps (what its saved file lists). */
   steps: Map<number, Stamp>;
-}
-
-function chain<T extends { parent?: T | null }>(snap: T): T[] {
-  const out: T[] = [];
-  let cur: T | null | undefined = snap;
-  while (cur) {
-    out.push(cur);
-    cur = cur.parent;
-  }
-  return out.reverse();
+  /** Its records, in the order they arrived (the saved file's order). */
+  records: Set<NodeRec>;
 }
 
 function byStep(a: { step: number }, b: { step: number }): number {
@@ -232,20 +45,18 @@ function byStep(a: { step: number }, b: { step: number }): number {
 
 type Listener = () => void;
 
+const EMPTY_META = { session_id: "", session_name: null, start_time: 0, end_time: null };
+
 export class Store {
-  meta: Omit<Payload, "runs" | "railtracks_nb"> = {
-    session_id: "",
-    session_name: null,
-    start_time: 0,
-    end_time: null,
-  };
+  meta: Omit<Payload, "runs" | "railtracks_nb"> = { ...EMPTY_META };
   extras: Extras = {};
   /** The sequence number of the last delta applied (0: none). */
   seq = 0;
   version = 0;
   private runs = new Map<string, RunStore>();
-  /** The live feed's id table (see EventRow); kept across snapshots, replaced by a resync. */
-  private liveIds: string[] = [];
+  private tree = new CallTree();
+  /** The live feed's rows: one id table across snapshots, replaced by a resync. */
+  private live = new RowDecoder(this.tree);
   private cached: Index | null = null;
   private cachedVersion = -1;
   private listeners = new Set<Listener>();
@@ -266,75 +77,102 @@ export class Store {
 
   /** Replace everything with `payload` (a full snapshot: plain, compact or a replayed feed). */
   reset(payload: AnyPayload | null | undefined, seq = 0): void {
-    const format = payload ? (payload as { format?: unknown }).format : undefined;
-    if (format === COMPACT_FORMAT) {
-      this.resetCompact(payload as CompactPayload, seq);
-      this.changed();
-      return;
-    }
-    if (format === FEED_FORMAT) {
-      this.resetFeed(payload as FeedPayload);
-      this.changed();
-      return;
-    }
-    this.liveIds = [];
+    this.tree = new CallTree();
+    this.live = new RowDecoder(this.tree);
     this.runs.clear();
-    this.extras = {};
     this.seq = seq;
-    const p = (payload ?? {}) as Partial<Payload>;
-    const { runs, railtracks_nb, ...meta } = p;
-    this.meta = {
-      session_id: "",
-      session_name: null,
-      start_time: 0,
-      end_time: null,
-      ...meta,
-    } as Store["meta"];
-    this.extras = { ...(railtracks_nb ?? {}) };
-    for (const run of runs ?? []) {
-      const { nodes, edges, steps, ...header } = run;
-      const rs = this.run(header as RunHeader);
-      for (const n of nodes ?? []) rs.nodes.set(n.identifier, n);
-      for (const e of edges ?? []) rs.edges.set(e.identifier, e);
-      for (const s of steps ?? []) rs.steps.set(s.step, s);
+    this.tree.beginBulk();
+    try {
+      const format = payload ? (payload as { format?: unknown }).format : undefined;
+      if (format === COMPACT_FORMAT) this.loadCompact(payload as CompactPayload);
+      else if (format === FEED_FORMAT) this.loadFeed(payload as FeedPayload);
+      else this.loadPlain((payload ?? {}) as Partial<Payload>);
+    } finally {
+      this.tree.endBulk();
     }
     this.changed();
   }
 
-  /** The compact form (railtracks_nb/export.py, compact_payload): events + verbatim leftovers. */
-  private resetCompact(c: CompactPayload, seq: number): void {
-    this.liveIds = [];
-    this.runs.clear();
-    this.seq = seq;
-    const { railtracks_nb, ...meta } = (c.meta ?? {}) as Partial<Payload>;
-    this.meta = { session_id: "", session_name: null, start_time: 0, end_time: null, ...meta } as Store["meta"];
+  private setMeta(meta: Partial<Payload>): void {
+    const { runs: _runs, railtracks_nb, ...fields } = meta;
+    this.meta = { ...EMPTY_META, ...fields } as Store["meta"];
     this.extras = { ...(railtracks_nb ?? {}) };
+  }
+
+  /** A payload in the Railtracks schema: its snapshot chains, read as they are. */
+  private loadPlain(p: Partial<Payload>): void {
+    this.setMeta(p);
+    for (const run of p.runs ?? []) {
+      const { nodes, edges, steps, ...header } = run;
+      const rs = this.run(header as RunHeader);
+      this.addJSON(rs, nodes ?? [], edges ?? []);
+      for (const s of steps ?? []) this.listStep(rs, s);
+    }
+  }
+
+  /** The compact form (compact_payload in railtracks_nb/export.py): rows, and the rest verbatim. */
+  private loadCompact(c: CompactPayload): void {
+    this.setMeta((c.meta ?? {}) as Partial<Payload>);
     for (const entry of c.runs ?? []) {
       const rs = this.run(entry.header);
-      for (const n of entry.nodes ?? []) rs.nodes.set(n.identifier, n);
-      for (const e of entry.edges ?? []) rs.edges.set(e.identifier, e);
-      this.applyEvents(rs, entry.events ?? [], []);
+      this.addJSON(rs, entry.nodes ?? [], entry.edges ?? []);
+      // Each run of a compact payload has its own id table.
+      this.applyRows(rs, entry.events ?? [], new RowDecoder(this.tree));
       for (const step of entry.unlisted_steps ?? []) rs.steps.delete(step);
-      for (const st of entry.steps ?? []) rs.steps.set(st.step, st);
+      for (const st of entry.steps ?? []) this.listStep(rs, st);
     }
   }
 
   /** A replayed feed: its starting snapshot, then its deltas' rows in order. */
-  private resetFeed(f: FeedPayload): void {
-    this.resetCompact(f.base, f.seq);
-    for (const [runId, rows] of f.chunks ?? []) this.applyEvents(this.runFor(runId), rows, this.liveIds);
+  private loadFeed(f: FeedPayload): void {
+    this.loadCompact(f.base);
     for (const header of f.runs ?? []) this.run(header);
+    for (const [runId, rows] of f.chunks ?? []) this.applyRows(this.runFor(runId), rows, this.live);
     Object.assign(this.meta, f.meta ?? {});
     if (f.extras) this.extras = { ...this.extras, ...f.extras };
+  }
+
+  private addJSON(rs: RunStore, nodes: NodeJSON[], edges: EdgeJSON[]): void {
+    for (const n of nodes) {
+      this.tree.addNodeJSON(n, rs);
+      rs.records.add(this.tree.nodes.get(n.identifier)!);
+    }
+    // Edges second: a request may come before its callee's node.
+    for (const e of edges) {
+      this.tree.addEdgeJSON(e, rs);
+      rs.records.add(this.tree.nodes.get(e.target)!);
+    }
+  }
+
+  private listStep(rs: RunStore, stamp: Stamp): void {
+    rs.steps.set(stamp.step, stamp);
+    this.tree.addStep(stamp, true);
+  }
+
+  private applyRows(rs: RunStore, rows: EventRow[], decoder: RowDecoder): void {
+    const tree = this.tree;
+    for (const row of rows) {
+      const event = decoder.decode(row);
+      rs.steps.set(event.stamp.step, event.stamp);
+      const rec = tree.apply(event, rs);
+      if (rec) rs.records.add(rec);
+    }
   }
 
   private run(header: RunHeader): RunStore {
     let rs = this.runs.get(header.run_id);
     if (!rs) {
-      rs = { header: { ...header }, nodes: new Map(), edges: new Map(), steps: new Map() };
+      rs = {
+        header: { ...header }, run_id: header.run_id, name: header.name ?? "",
+        steps: new Map(), records: new Set(),
+      };
       this.runs.set(header.run_id, rs);
     } else {
       Object.assign(rs.header, header);
+      if (header.name !== undefined && header.name !== rs.name) {
+        rs.name = header.name;
+        for (const rec of rs.records) rec.runName = rs.name;
+      }
     }
     return rs;
   }
@@ -351,86 +189,13 @@ export class Store {
     if (delta.seq && delta.seq <= this.seq) return;
     if (delta.session) Object.assign(this.meta, delta.session);
     for (const header of delta.runs ?? []) this.run(header);
-    for (const [runId, rows] of delta.events ?? []) this.applyEvents(this.runFor(runId), rows, this.liveIds);
+    for (const [runId, rows] of delta.events ?? []) this.applyRows(this.runFor(runId), rows, this.live);
     (delta.event_buffers ?? []).forEach((runId, i) => {
-      const rows = JSON.parse(bufferText(buffers[i])) as EventRow[];
-      this.applyEvents(this.runFor(runId), rows, this.liveIds);
+      this.applyRows(this.runFor(runId), rowsOf(buffers[i]), this.live);
     });
     if (delta.extras) this.extras = { ...this.extras, ...delta.extras };
     if (delta.seq) this.seq = delta.seq;
     this.changed();
-  }
-
-  private nodeName(rs: RunStore, id: string): string | undefined {
-    const here = rs.nodes.get(id);
-    if (here) return here.name;
-    for (const other of this.runs.values()) {
-      const n = other.nodes.get(id);
-      if (n) return n.name;
-    }
-    return undefined;
-  }
-
-  /** Rebuild saved-state snapshots from events, as the engine's ExecutionInfo records them. */
-  private applyEvents(rs: RunStore, rows: EventRow[], table: string[]): void {
-    const ref = (r: unknown): string | null =>
-      r === null || r === undefined ? null : typeof r === "number" ? table[r] : String(r);
-    for (const row of rows) {
-      const [kind, step, time] = row;
-      let text = row[3] as string | null;
-      if (kind === "c") {
-        const [, , , , requestId, callerRef, nodeId, name, type, args, kwargs] = row as unknown as [
-          string, number, number, string | null, string, unknown, string, string, string,
-          unknown[], Record<string, unknown>,
-        ];
-        const callerId = ref(callerRef);
-        table.push(requestId, nodeId);
-        if (text === null) text = `${callerId ? (this.nodeName(rs, callerId) ?? "") : "START"} CREATED ${name}`;
-        const stamp: Stamp = { step, time, identifier: text };
-        rs.steps.set(step, stamp);
-        rs.nodes.set(nodeId, {
-          identifier: nodeId, node_type: type, name, stamp, details: { internals: {} }, parent: null,
-        });
-        rs.edges.set(requestId, {
-          identifier: requestId, source: callerId, target: nodeId, stamp,
-          details: { input_args: args, input_kwargs: kwargs, status: "Open", output: null },
-          parent: null,
-        });
-      } else if (kind === "s" || kind === "f") {
-        const requestId = ref(row[4]) ?? "";
-        const output = row[5];
-        const latency = row[6] as number;
-        const prevE = rs.edges.get(requestId) ?? null;
-        const nodeId = prevE?.target ?? requestId;
-        const prevN = rs.nodes.get(nodeId) ?? null;
-        if (text === null) text = `${kind === "s" ? "Finished" : "Failed"} executing ${prevN?.name ?? ""}`;
-        const stamp: Stamp = { step, time, identifier: text };
-        rs.steps.set(step, stamp);
-        rs.nodes.set(nodeId, {
-          identifier: nodeId,
-          node_type: prevN?.node_type ?? "Other",
-          name: prevN?.name ?? nodeId,
-          stamp,
-          details: { internals: { latency: { total_time: latency } } },
-          parent: prevN,
-        });
-        rs.edges.set(requestId, {
-          identifier: requestId,
-          source: prevE?.source ?? null,
-          target: nodeId,
-          stamp,
-          details: {
-            input_args: prevE?.details.input_args ?? [],
-            input_kwargs: prevE?.details.input_kwargs ?? {},
-            status: kind === "s" ? "Completed" : "Failed",
-            output,
-          },
-          parent: prevE,
-        });
-      } else {
-        rs.steps.set(step, { step, time, identifier: text ?? "" });
-      }
-    }
   }
 
   /** Handle a custom message from the kernel. Returns whether it was ours. */
@@ -453,12 +218,15 @@ export class Store {
   toPayload(): Payload {
     const runs: RunJSON[] = [];
     for (const rs of this.runs.values()) {
-      runs.push({
-        ...rs.header,
-        nodes: [...rs.nodes.values()],
-        edges: [...rs.edges.values()],
-        steps: [...rs.steps.values()].sort(byStep),
-      });
+      const nodes: NodeJSON[] = [];
+      const edges: EdgeJSON[] = [];
+      for (const rec of rs.records) {
+        if (this.tree.nodes.get(rec.id) !== rec) continue; // replaced since
+        const { node, edge } = recordJSON(rec, this.tree.verbatim.get(rec));
+        if (node) nodes.push(node);
+        if (edge) edges.push(edge);
+      }
+      runs.push({ ...rs.header, nodes, edges, steps: [...rs.steps.values()].sort(byStep) });
     }
     const out: Payload = { ...(this.meta as Payload), runs };
     if (Object.keys(this.extras).length) out.railtracks_nb = this.extras;
@@ -479,134 +247,16 @@ export class Store {
     );
   }
 
-  /** The derived call tree (cached until the data changes). */
+  /**
+   * The call tree, as of now. A new Index object per change (views cache what
+   * they derive per index), over the same records, kept up to date as rows
+   * arrive: reading it costs nothing.
+   */
   index(): Index {
     if (this.cached && this.cachedVersion === this.version) return this.cached;
-    this.cached = this.build();
+    this.cached = this.tree.index(Number(this.meta.start_time));
     this.cachedVersion = this.version;
     return this.cached;
-  }
-
-  private build(): Index {
-    const nodes = new Map<string, NodeRec>();
-    // Step numbers count up from 0: an array indexed by step is several times faster
-    // than a Map at 200,000 stamps; anything else (a foreign file) goes to the Map.
-    const stepList: Stamp[] = [];
-    const stepMap = new Map<number, Stamp>();
-    const addStep = (s: Stamp | undefined) => {
-      if (!s || typeof s.step !== "number") return;
-      if (Number.isInteger(s.step) && s.step >= 0 && s.step < 1 << 26) {
-        if (stepList[s.step] === undefined) stepList[s.step] = s;
-      } else if (!stepMap.has(s.step)) stepMap.set(s.step, s);
-    };
-    for (const rs of this.runs.values()) {
-      for (const s of rs.steps.values()) addStep(s);
-      for (const node of rs.nodes.values()) {
-        const history = chain(node);
-        const first = history[0];
-        const latest = history[history.length - 1];
-        const internals = (latest.details?.internals ?? {}) as Record<string, any>;
-        const latency = internals?.latency?.total_time;
-        for (const h of history) addStep(h.stamp);
-        nodes.set(node.identifier, {
-          id: node.identifier,
-          name: String(latest.name ?? ""),
-          type: String(latest.node_type ?? "Other"),
-          runId: rs.header.run_id,
-          runName: rs.header.name,
-          callerId: null,
-          edgeId: null,
-          nodeStamps: history.map((h) => h.stamp).sort(byStep),
-          edgeSnaps: [],
-          createdStep: first.stamp.step,
-          createdTime: first.stamp.time,
-          args: [],
-          kwargs: {},
-          latency: typeof latency === "number" ? latency : null,
-          internals: internals ?? {},
-          children: [],
-          depth: 0,
-        });
-      }
-    }
-    // Edges second: a live delta may carry an edge before its callee's node.
-    const edgesInOrder: { edge: EdgeJSON; first: EdgeJSON; snaps: EdgeJSON[] }[] = [];
-    for (const rs of this.runs.values()) {
-      for (const edge of rs.edges.values()) {
-        const snaps = chain(edge);
-        for (const s of snaps) addStep(s.stamp);
-        let rec = nodes.get(edge.target);
-        if (!rec) {
-          rec = {
-            id: edge.target,
-            name: edge.target,
-            type: "Other",
-            runId: rs.header.run_id,
-            runName: rs.header.name,
-            callerId: null,
-            edgeId: null,
-            nodeStamps: [snaps[0].stamp],
-            edgeSnaps: [],
-            createdStep: snaps[0].stamp.step,
-            createdTime: snaps[0].stamp.time,
-            args: [],
-            kwargs: {},
-            latency: null,
-            internals: {},
-            children: [],
-            depth: 0,
-          };
-          nodes.set(edge.target, rec);
-        }
-        rec.edgeId = edge.identifier;
-        rec.callerId = edge.source ?? null;
-        rec.args = edge.details?.input_args ?? [];
-        rec.kwargs = edge.details?.input_kwargs ?? {};
-        rec.edgeSnaps = snaps
-          .map((s) => ({
-            step: s.stamp.step,
-            time: s.stamp.time,
-            status: statusOf(s.details?.status, s.details?.output),
-            output: s.details?.output,
-            label: s.stamp.identifier,
-          }))
-          .sort(byStep);
-        // A node is created no later than the request that created it.
-        if (snaps[0].stamp.step < rec.createdStep) {
-          rec.createdStep = snaps[0].stamp.step;
-          rec.createdTime = snaps[0].stamp.time;
-        }
-        edgesInOrder.push({ edge, first: snaps[0], snaps });
-      }
-    }
-    const roots: NodeRec[] = [];
-    for (const rec of nodes.values()) {
-      const caller = rec.callerId ? nodes.get(rec.callerId) : undefined;
-      if (caller && caller !== rec) caller.children.push(rec);
-      else roots.push(rec);
-    }
-    const byCreation = (a: NodeRec, b: NodeRec) => a.createdStep - b.createdStep;
-    roots.sort(byCreation);
-    // Depths, iteratively: call trees can be far deeper than the JS stack.
-    const stack: NodeRec[] = [...roots];
-    const seen = new Set<NodeRec>();
-    while (stack.length) {
-      const rec = stack.pop()!;
-      if (seen.has(rec)) continue;
-      seen.add(rec);
-      rec.children.sort(byCreation);
-      for (const child of rec.children) {
-        child.depth = rec.depth + 1;
-        stack.push(child);
-      }
-    }
-    // filter() skips the holes, and keeps step order.
-    const steps = stepMap.size ? [...stepList.filter(Boolean), ...stepMap.values()].sort(byStep) : stepList.filter(Boolean);
-    // Time zero is the first stamp of any run (the session may have been opened
-    // long before its first call); the session's start time only if nothing ran.
-    const startTime = steps.length ? steps[0].time : Number(this.meta.start_time) || 0;
-    const lastTime = Math.max(steps[steps.length - 1]?.time ?? startTime, startTime);
-    return { nodes, roots, steps, startTime, lastTime };
   }
 }
 

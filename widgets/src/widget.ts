@@ -7,9 +7,14 @@
 // a store keyed on the wrapper would start a redisplayed or refreshed view from
 // the widget's first snapshot instead of everything received since.
 
+import type { AnyWidget } from "@anywidget/types";
 import { batchFor, forgetBatch, mountBatch } from "./batch";
-import { type HostModel, mountView } from "./dashboard";
+import { type Mounted, mountView } from "./dashboard";
+import { type CommonTraits, type HostModel, type ModuleModel, widgetModel } from "./model";
 import { type AnyPayload, Store } from "./store";
+
+/** The element a view is mounted in, with the mounted view (for tooling and tests). */
+export type ViewElement = HTMLElement & { rtView?: Mounted };
 
 const stores = new Map<string, Store>();
 /** Stores of models with no uid (hosts that predate it): keyed on the model object. */
@@ -31,7 +36,7 @@ export function decodePayload(value: unknown): AnyPayload | null {
 
 /** The store of the widget behind `model`, created from its `data` the first time. */
 export function storeFor(model: HostModel): Store {
-  const uid = model.get("uid") as string | undefined;
+  const uid = model.get("uid");
   let store = uid ? stores.get(uid) : storesByModel.get(model);
   if (!store) {
     store = new Store(decodePayload(model.get("data")));
@@ -63,7 +68,7 @@ function wire(model: HostModel, store: Store): void {
     last.data = data;
     store.reset(decodePayload(data), model.get("payload_seq") ?? 0);
   });
-  model.on("msg:custom", (msg: unknown, buffers?: unknown[]) => {
+  model.on("msg:custom", (msg: unknown, buffers?: DataView[]) => {
     if (msg === last.message) return;
     last.message = msg;
     store.handleMessage(msg, buffers ?? []);
@@ -71,32 +76,37 @@ function wire(model: HostModel, store: Store): void {
 }
 
 export default {
-  initialize({ model }: { model: HostModel }) {
-    if (model.get("view") === "batch") {
-      batchFor(model);
+  initialize({ model: any }: { model: ModuleModel }) {
+    const which = widgetModel(any);
+    if ("batch" in which) {
+      const batch = which.batch;
+      batchFor(batch);
       // Rows sent before this module loaded: ask the kernel for all of them.
-      if (model.get("live")) model.send({ type: "sync" });
-      return () => forgetBatch(model);
+      if (batch.get("live")) batch.send({ type: "sync" });
+      return () => forgetBatch(batch);
     }
+    const model = which.session;
     const store = storeFor(model);
     // Deltas sent before this module loaded (a live session, or a page reloaded
     // during one) are not in `data`: ask the kernel for everything so far.
     if (model.get("live") || (model.get("seq") ?? 0) > (model.get("payload_seq") ?? 0)) {
       model.send({ type: "sync" });
     }
-    const uid = model.get("uid") as string | undefined;
+    const uid = model.get("uid");
     // Called when the widget is closed: no view of it is left.
     return () => {
       if (uid && stores.get(uid) === store) stores.delete(uid);
     };
   },
-  render({ model, el }: { model: HostModel; el: HTMLElement }) {
-    if (model.get("view") === "batch") {
-      const batch = mountBatch(el, model);
+  render({ model: any, el }: { model: ModuleModel; el: ViewElement }) {
+    const which = widgetModel(any);
+    if ("batch" in which) {
+      const batch = mountBatch(el, which.batch);
       return () => batch.destroy();
     }
+    const model = which.session;
     const view = mountView(el, storeFor(model), model);
-    (el as any).rtView = view;
+    el.rtView = view;
     return () => view.destroy();
   },
-};
+} satisfies AnyWidget<CommonTraits>;
