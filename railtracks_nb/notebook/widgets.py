@@ -185,9 +185,11 @@ class _LiveFeed:
     engine's default: ``"<caller name> CREATED <name>"`` (``"START"`` for no
     caller), ``"Finished executing <name>"``, ``"Failed executing <name>"``.
 
-    The front end rebuilds the saved-state snapshots from these (node and
-    request, each change a new snapshot whose ``parent`` is the previous one)
-    exactly as the engine's ``ExecutionInfo`` records them. Events instead of
+    The front end's one decoder of these rows is ``widgets/src/rows.ts`` (its
+    comment describes this same format: change both together); each decoded
+    row updates one node record of the call tree the views draw, and "Download
+    JSON" rebuilds the saved-state snapshots from those records exactly as the
+    engine's ``ExecutionInfo`` records them. Events instead of
     serialised snapshots keep the cost to a few microseconds and about a
     hundred and fifty bytes per node, which is what lets the dashboard follow a
     10,000-node fan-out without slowing it down much.
