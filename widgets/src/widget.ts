@@ -11,6 +11,7 @@ import type { AnyWidget } from "@anywidget/types";
 import { batchFor, forgetBatch, mountBatch } from "./batch";
 import { type Mounted, mountView } from "./dashboard";
 import { type CommonTraits, type HostModel, type ModuleModel, widgetModel } from "./model";
+import { bufferText } from "./rows";
 import { type AnyPayload, Store } from "./store";
 
 /** The element a view is mounted in, with the mounted view (for tooling and tests). */
@@ -25,12 +26,9 @@ const wired = new WeakSet<object>();
 /** The `data` trait: JSON bytes from the kernel (a DataView), a string, or an object. */
 export function decodePayload(value: unknown): AnyPayload | null {
   if (value === null || value === undefined) return null;
-  let text: string | null = null;
-  if (typeof value === "string") text = value;
-  else if (value instanceof DataView) {
-    text = new TextDecoder().decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-  } else if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) text = new TextDecoder().decode(value as ArrayBuffer);
-  else return value as AnyPayload;
+  const binary = value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+  if (typeof value !== "string" && !binary) return value as AnyPayload;
+  const text = bufferText(value);
   return text ? (JSON.parse(text) as AnyPayload) : null;
 }
 
