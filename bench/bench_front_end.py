@@ -33,8 +33,8 @@ import tempfile
 from pathlib import Path
 
 import railtracks_nb as rt
-from railtracks_nb import widgets
-from railtracks_nb.export import export
+from railtracks_nb.notebook import widgets
+from railtracks_nb.notebook.export import export
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

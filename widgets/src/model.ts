@@ -1,5 +1,5 @@
 // The widget's model, typed against anywidget's own types: the traits of
-// `_RTWidget` (railtracks_nb/widgets.py) as the front end receives them.
+// `_RTWidget` (railtracks_nb/notebook/widgets.py) as the front end receives them.
 
 import type { AnyModel } from "@anywidget/types";
 import type { AnyPayload } from "./payload";
