@@ -25,7 +25,6 @@ table; exits 0 whatever the numbers (a measurement, not a test).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import sys
@@ -38,20 +37,10 @@ from railtracks_nb.notebook.export import export
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.bench_dashboard import fan_out  # noqa: E402  (the same N-leaf fan-out)
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 STATIC = ROOT / "railtracks_nb" / "static"
-
-
-@rt.function_node
-async def leaf(i: int) -> int:
-    return i * 2
-
-
-@rt.function_node
-async def fan_out(n: int) -> int:
-    results = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
-    return len(results)
 
 
 def finished_session(n: int) -> rt.Session:
