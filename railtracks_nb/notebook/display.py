@@ -34,12 +34,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.vocabulary import (
+    EXTRAS_KEY,
     LIFECYCLE_COLOURS,
     LIFECYCLE_LABEL,
     NEUTRAL_COLOUR,
     OUTCOME_COLOURS,
     OUTCOME_LABEL,
     TEXT_ON_FILL,
+    format_duration,
+    roll_up,
     session_outcome,
 )
 from .sources import payload_of
@@ -63,7 +66,6 @@ MAX_DEPTH = 12
 #: The most lines of call tree in the ``text/plain`` summary.
 MAX_TEXT_LINES = 25
 
-_EXTRAS = "railtracks_nb"
 
 # Box geometry (pixels).
 _BOX_W = 176
@@ -253,7 +255,7 @@ class _Box:
 def _node_title(node: _Node) -> str:
     lines = [f"{node.name} ({node.node_type or 'node'})", f"status: {node.status}"]
     if node.duration is not None:
-        lines.append(f"time: {_fmt_seconds(node.duration)}")
+        lines.append(f"time: {format_duration(node.duration)}")
     if node.inputs:
         lines.append(f"input: {node.inputs}")
     if node.output:
@@ -267,7 +269,7 @@ def _node_title(node: _Node) -> str:
 def _node_box(node: _Node, depth: int) -> _Box:
     detail = node.status.lower()  # the outcome's word, as every view says it
     if node.duration is not None:
-        detail += f" · {_fmt_seconds(node.duration)}"
+        detail += f" · {format_duration(node.duration)}"
     return _Box("node", node.name, node.status, detail, _node_title(node), depth=depth)
 
 
@@ -382,14 +384,6 @@ def _layout(top: list[_Box]) -> tuple[list[_Box], int, int]:
 
 
 # -- drawing --------------------------------------------------------------------------
-def _fmt_seconds(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.2f} s"
-    return f"{seconds / 60:.1f} min"
-
-
 def _clip(text: str, limit: int = _LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -456,7 +450,7 @@ def _svg(top: list[_Box]) -> str:
 
 
 def _extras(payload: dict[str, Any]) -> dict[str, Any]:
-    extras = payload.get(_EXTRAS)
+    extras = payload.get(EXTRAS_KEY)
     return extras if isinstance(extras, dict) else {}
 
 
@@ -464,12 +458,7 @@ def _session_status(payload: dict[str, Any], nodes: list[_Node]) -> str:
     status = _extras(payload).get("status")
     if isinstance(status, str) and status:
         return status
-    runs = [r.get("status") for r in payload.get("runs") or [] if isinstance(r, dict)]
-    if "Failed" in runs:
-        return "Failed"
-    if "Open" in runs:
-        return "Open"
-    return "Completed"
+    return roll_up(r.get("status") for r in payload.get("runs") or [] if isinstance(r, dict))
 
 
 def _summary_facts(payload: dict[str, Any], roots: list[_Node]) -> dict[str, Any]:
@@ -560,7 +549,7 @@ def static_html(payload: dict[str, Any]) -> str:
     if counts:
         bits.append(counts)
     if facts["elapsed"] is not None:
-        bits.append(_fmt_seconds(facts["elapsed"]))
+        bits.append(format_duration(facts["elapsed"]))
     if isinstance(facts["timeout"], (int, float)) and math.isfinite(facts["timeout"]):
         bits.append(f"timeout {facts['timeout']:g} s")
     life = _lifecycle(payload, facts)
@@ -637,7 +626,7 @@ def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
     if counts:
         first.append(counts)
     if facts["elapsed"] is not None:
-        first.append(_fmt_seconds(facts["elapsed"]))
+        first.append(format_duration(facts["elapsed"]))
     lines.append("  " + " · ".join(first))
     for err in facts["errors"][-3:]:
         who = err.get("node_name") or "session"
@@ -648,7 +637,7 @@ def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
     stack: list[tuple[_Node, int]] = [(r, 0) for r in reversed(roots)]
     while stack and len(tree) < MAX_TEXT_LINES:
         node, depth = stack.pop()
-        time_text = f" {_fmt_seconds(node.duration)}" if node.duration is not None else ""
+        time_text = f" {format_duration(node.duration)}" if node.duration is not None else ""
         tree.append(f"  {'  ' * depth}{_SYMBOL.get(node.status, '?')} {node.name}{time_text}")
         stack.extend((c, depth + 1) for c in reversed(node.children))
     lines.extend(tree)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..core.vocabulary import STATUS_COLOURS as STATUS_COLORS
+from ..core.vocabulary import format_duration, session_title
 from ..execution.graph import node_records
-from .export import STATUS_COLORS, payload_of
+from .sources import payload_of
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -25,9 +27,7 @@ WEBGL_THRESHOLD = 2000
 
 
 def _title(payload: dict[str, Any], what: str) -> str:
-    name = payload.get("session_name") or (payload.get("railtracks_nb") or {}).get("flow_name")
-    name = name or payload.get("flow_name") or payload.get("session_id") or "session"
-    return f"{name}: {what}"
+    return f"{session_title(payload)}: {what}"
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -43,8 +43,8 @@ def _hover(rec: dict[str, Any], t0: float) -> str:
     lines = [
         f"<b>{html.escape(rec['name'])}</b> ({html.escape(rec['type'])})",
         f"status: {rec['status']}",
-        f"start: +{(rec['created'] - t0) * 1e3:.1f} ms",
-        "running" if end is None else f"duration: {(end - rec['created']) * 1e3:.1f} ms",
+        f"start: +{format_duration(rec['created'] - t0)}",
+        "running" if end is None else f"duration: {format_duration(end - rec['created'])}",
         f"inputs: {html.escape(_short(rec['args']))} {html.escape(_short(rec['kwargs']))}",
     ]
     if rec["error"]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.exceptions import SavedStateError
-from ..execution.state import EXTRAS_KEY
+from ..core.vocabulary import EXTRAS_KEY, roll_up
 
 if TYPE_CHECKING:
     from .loading import SavedSession
@@ -191,12 +191,7 @@ def extras_of(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def _runs_status(runs: list[Any]) -> str:
     # The same rule as ExecutionInfo.status, for files without our extras.
-    statuses = {r.get("status") for r in runs if isinstance(r, dict)}
-    if "Failed" in statuses:
-        return "Failed"
-    if "Open" in statuses:
-        return "Open"
-    return "Completed"
+    return roll_up(r.get("status") for r in runs if isinstance(r, dict))
 
 
 def _finite(value: Any) -> float | None:
