@@ -1,7 +1,8 @@
 """The call forest the static picture draws, read from a saved-state payload.
 
-Forgiving on purpose: hand-made, broken or hostile payloads (missing keys, cycles,
-edges to nowhere) still give a forest, so the picture is always drawn. Walks are
+Made from the one call-tree reading of a payload (``node_records``), which is
+forgiving on purpose: hand-made, broken or hostile payloads (missing keys, edges
+to nowhere) still give records; cycles are cut here, so the picture is always drawn. Walks are
 iterative: a call chain deeper than Python's recursion limit must not fail.
 """
 
@@ -10,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..core.vocabulary import node_outcome
+from ..execution.graph import node_records
 
 #: How bad each status is (the worst colours a group of siblings).
 SEVERITY = {"Failed": 3, "Cancelled": 2, "Open": 1, "Completed": 0}
@@ -46,75 +50,40 @@ class _Node:
         return total
 
 
-def _oldest(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The first snapshot of a ``parent`` chain (walked iteratively: chains can be long)."""
-    while isinstance(snapshot.get("parent"), dict):
-        snapshot = snapshot["parent"]
-    return snapshot
-
-
-def _stamp_of(snapshot: dict[str, Any]) -> tuple[int, float | None]:
-    stamp = snapshot.get("stamp") or {}
-    step = stamp.get("step")
-    when = stamp.get("time")
-    return (step if isinstance(step, int) else 0, when if isinstance(when, (int, float)) else None)
-
-
 def _short(value: Any, limit: int = 300) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _build_forest(payload: dict[str, Any]) -> list[_Node]:
-    """The call trees of every run, roots in run order, children in call order."""
-    roots: list[_Node] = []
-    for run in payload.get("runs") or []:
-        if not isinstance(run, dict):
-            continue
-        nodes: dict[str, _Node] = {}
-        for raw in run.get("nodes") or []:
-            if not isinstance(raw, dict) or "identifier" not in raw:
-                continue
-            first = _oldest(raw)
-            step, start = _stamp_of(first)
-            nodes[str(raw["identifier"])] = _Node(
-                str(raw["identifier"]),
-                str(raw.get("name", "?")),
-                str(raw.get("node_type", "")),
-                start=start,
-                first_step=step,
-            )
-        edges = [e for e in run.get("edges") or [] if isinstance(e, dict)]
-        edges.sort(key=lambda e: _stamp_of(_oldest(e))[0])
-        has_parent: set[str] = set()
-        for edge in edges:
-            target = nodes.get(str(edge.get("target")))
-            if target is None:
-                continue
-            details = edge.get("details") or {}
-            status = details.get("status") if details.get("status") in SEVERITY else "Open"
-            output = details.get("output")
-            if status == "Failed" and isinstance(output, dict):
-                if output.get("type") == "CancelledError":
-                    status = "Cancelled"
-                    target.error = "cancelled (timeout or interrupt)"
-                else:
-                    target.error = f"{output.get('type', 'Error')}: {output.get('message', '')}"
-            elif status == "Failed":
-                target.error = _short(output)
-            elif status == "Completed":
-                target.output = _short(output)
-            target.status = status
-            target.inputs = _short(
-                {"args": details.get("input_args", []), "kwargs": details.get("input_kwargs", {})}
-            )
-            _, target.end = _stamp_of(edge)
-            source = nodes.get(str(edge.get("source")))
-            if source is not None and source is not target and target.identifier not in has_parent:
-                source.children.append(target)
-                has_parent.add(target.identifier)
-        roots.extend(_as_tree(nodes, has_parent))
-    return roots
+    """The call trees of every run (from the one call-tree reading of a payload,
+    :func:`~railtracks_nb.execution.graph.node_records`): roots in creation order,
+    children in call order."""
+    nodes: dict[Any, _Node] = {}
+    records = node_records(payload)
+    for rec in records:
+        status = rec["status"] if rec["status"] in SEVERITY else "Open"
+        node = nodes[rec["id"]] = _Node(
+            str(rec["id"]), rec["name"], rec["type"], status, start=rec["created"],
+            end=rec["finished"], first_step=rec["created_step"],
+            inputs=_short({"args": rec["args"], "kwargs": rec["kwargs"]}),
+        )  # fmt: skip
+        error = rec["error"]
+        if status == "Completed":
+            node.output = _short(rec["output"])
+        elif error is not None and node_outcome(status, error) == "cancelled":
+            node.status = "Cancelled"
+            node.error = "cancelled (timeout or interrupt)"
+        elif error is not None:
+            node.error = f"{error.get('type', 'Error')}: {error.get('message', '')}"
+    has_parent: set[str] = set()
+    for rec in records:
+        caller = nodes.get(rec["caller"]) if rec["caller"] is not None else None
+        node = nodes[rec["id"]]
+        if caller is not None and caller is not node:
+            caller.children.append(node)
+            has_parent.add(node.identifier)
+    return _as_tree(nodes, has_parent)
 
 
 def _as_tree(nodes: dict[str, _Node], has_parent: set[str]) -> list[_Node]:
