@@ -17,6 +17,7 @@ from ..core.vocabulary import STATUS_COLOURS as STATUS_COLORS
 from ..core.vocabulary import format_duration, session_title
 from ..execution.graph import node_records
 from .sources import payload_of
+from .tree_layout import leaf_rows
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -63,25 +64,8 @@ def _tree_positions(records: list[dict[str, Any]]) -> dict[str, tuple[float, flo
     for r in records:
         caller = r["caller"] if r["caller"] in by_id and r["caller"] != r["id"] else None
         children.setdefault(caller, []).append(r["id"])
-    pos: dict[str, tuple[float, float]] = {}
-    next_leaf = 0.0
-    # Post-order without recursion (call trees can be deeper than Python's stack).
-    stack: list[tuple[str, bool]] = [(rid, False) for rid in reversed(children.get(None, []))]
-    while stack:
-        rid, done = stack.pop()
-        kids = children.get(rid, [])
-        if not done and kids:
-            stack.append((rid, True))
-            stack.extend((k, False) for k in reversed(kids))
-            continue
-        if kids:
-            ys = [pos[k][1] for k in kids if k in pos]
-            y = (min(ys) + max(ys)) / 2 if ys else next_leaf
-        else:
-            y = next_leaf
-            next_leaf += 1
-        pos[rid] = (float(by_id[rid]["depth"]), y)
-    return pos
+    rows = leaf_rows(children.get(None, []), lambda rid: children.get(rid, []))
+    return {rid: (float(by_id[rid]["depth"]), row) for rid, row in rows}
 
 
 def plot_graph(obj: Any) -> go.Figure:

@@ -21,6 +21,7 @@ from ..core.vocabulary import (
     format_duration,
 )
 from .display_tree import SEVERITY, _Node, _short, _walk
+from .tree_layout import leaf_rows
 
 #: Siblings with one name are aggregated into one box when there are more than this many.
 GROUP_MIN = 5
@@ -174,27 +175,14 @@ def _plan(roots: list[_Node]) -> tuple[list[_Box], int]:
 
 
 def _layout(top: list[_Box]) -> tuple[list[_Box], int, int]:
-    """Give every box a column (depth) and a row: leaves in order, parents centred on children."""
-    ordered: list[_Box] = []
-    next_row = 0
-    max_depth = 0
-
-    # Iterative post-order: a deep call chain must not hit the recursion limit.
-    stack: list[tuple[_Box, bool]] = [(b, False) for b in reversed(top)]
-    while stack:
-        box, expanded = stack.pop()
-        if not expanded and box.children:
-            stack.append((box, True))
-            stack.extend((c, False) for c in reversed(box.children))
-            continue
-        if box.children:
-            box.row = (box.children[0].row + box.children[-1].row) / 2
-        else:
-            box.row = next_row
-            next_row += 1
-        max_depth = max(max_depth, box.depth)
+    """Give every box a row (see :func:`~railtracks_nb.notebook.tree_layout.leaf_rows`);
+    its column is its depth. Returns the boxes in post-order, the rows and the depth."""
+    ordered = []
+    for box, row in leaf_rows(top, lambda box: box.children):
+        box.row = row
         ordered.append(box)
-    return ordered, max(next_row, 1), max_depth
+    rows = sum(1 for box in ordered if not box.children)
+    return ordered, max(rows, 1), max((box.depth for box in ordered), default=0)
 
 
 # -- drawing --------------------------------------------------------------------------
