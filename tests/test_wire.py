@@ -54,7 +54,7 @@ def test_event_rows_are_public_and_hold_every_call_and_stamp():
     # A stamp no request made (a fatal failure, say) is an "x" row.
     run = next(iter(info.runs.values()))
     run.raw_stamps.append((999, 1.5, "Session timed out"))
-    assert info.event_rows()[run.run_id][-1] == ("x", 999, 1.5, "Session timed out")
+    assert info.event_rows()[run.run_id][-1] == ["x", 999, 1.5, "Session timed out"]
 
 
 def test_snapshot_from_rows_is_the_payload():

@@ -7,10 +7,10 @@ its wire encoding (ids sent once, default stamp texts left out, JSON buffers) ar
 documented in :mod:`railtracks_nb.notebook.wire`, which sends these rows to the
 front end; here every id is written out and every stamp text is explicit::
 
-    ("c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs)
-    ("s", step, time, text, request_id, output, latency)
-    ("f", step, time, text, request_id, error, latency)
-    ("x", step, time, text)
+    ["c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs]
+    ["s", step, time, text, request_id, output, latency]
+    ["f", step, time, text, request_id, error, latency]
+    ["x", step, time, text]
 
 ``args``, ``kwargs``, ``output`` and ``error`` are JSON values (an exception becomes
 the Railtracks error dict), ``caller_id`` is ``None`` for a run's top-level request.
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ROW_KINDS", "Row", "RowReader", "event_rows", "fast_json"]
 
-#: One event row (see the module docstring for its layouts).
-Row = tuple[Any, ...]
+#: One event row (see the module docstring for its layouts): a list, so the wire
+#: encoder can rewrite its ids and texts in place.
+Row = list[Any]
 #: A row's kinds: created, succeeded, failed, a stamp of no request.
 ROW_KINDS = ("c", "s", "f", "x")
 
@@ -104,18 +105,6 @@ def expressible(request: tuple, nodes: dict[str, tuple]) -> bool:
     )
 
 
-def created_row(request: tuple, nodes: dict[str, tuple]) -> Row:
-    """The ``"c"`` row of a request (``request``: any of its snapshots)."""
-    first = request
-    while first[9] is not None:  # the snapshot taken when it was created
-        first = first[9]
-    _, caller, node_id, args, kwargs, _, _, stamp, _, _ = first
-    node = nodes.get(node_id)
-    name, kind = (node[1], node[2]) if node is not None else (node_id, "Other")
-    return ("c", stamp[0], stamp[1], stamp[2], first[0], caller, node_id, name, kind,
-            _fast_args(args), fast_json(kwargs) if kwargs else {})  # fmt: skip
-
-
 def ended_row(request: tuple, nodes: dict[str, tuple], owners: dict[int, str]) -> Row:
     """The ``"s"`` or ``"f"`` row of a request that has ended (``request``: its latest
     snapshot). ``owners``: which request stores each exception's traceback
@@ -129,8 +118,8 @@ def ended_row(request: tuple, nodes: dict[str, tuple], owners: dict[int, str]) -
             if isinstance(output, BaseException)
             else fast_json(output)
         )
-        return ("f", stamp[0], stamp[1], stamp[2], identifier, error, latency)
-    return ("s", stamp[0], stamp[1], stamp[2], identifier, fast_json(output), latency)
+        return ["f", stamp[0], stamp[1], stamp[2], identifier, error, latency]
+    return ["s", stamp[0], stamp[1], stamp[2], identifier, fast_json(output), latency]
 
 
 class RowReader:
@@ -199,7 +188,14 @@ class RowReader:
             if self.only_expressible and not expressible(raw, nodes):
                 self.verbatim.setdefault(run_id, []).append(request_id)
                 continue
-            add(created_row(raw, nodes))
+            first = raw
+            while first[9] is not None:  # the snapshot taken when it was created
+                first = first[9]
+            _, caller, node_id, args, kwargs, _, _, stamp, _, _ = first
+            node = nodes.get(node_id)
+            name, kind = (node[1], node[2]) if node is not None else (node_id, "Other")
+            add(["c", stamp[0], stamp[1], stamp[2], request_id, caller, node_id, name, kind,
+                 _fast_args(args), fast_json(kwargs) if kwargs else {}])  # fmt: skip
             if raw[6] == "Open":
                 self.open[request_id] = None
             else:
@@ -210,7 +206,7 @@ class RowReader:
 def stamp_rows(info: ExecutionInfo, run_id: str, rows: list[Row]) -> list[Row]:
     """The ``"x"`` rows of ``run_id``: its stamps that none of ``rows`` stands for."""
     made = {(row[1], row[2], row[3]) for row in rows}
-    return [("x", *raw) for raw in info.runs[run_id].raw_stamps if tuple(raw) not in made]
+    return [["x", *raw] for raw in info.runs[run_id].raw_stamps if tuple(raw) not in made]
 
 
 def event_rows(info: ExecutionInfo) -> dict[str, list[Row]]:

@@ -250,7 +250,7 @@ class ExecutionInfo(SessionView):
         with collector_paused():  # a tree of fresh dicts: see collector_paused
             return build_payload(self, EXTRAS_KEY)
 
-    def event_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+    def event_rows(self) -> dict[str, list[list[Any]]]:
         """The session as event rows, per run: what the live widgets are sent.
 
         Per run, in step order: each request's ``"c"`` (created) row, its ``"s"``
@@ -258,10 +258,10 @@ class ExecutionInfo(SessionView):
         run's stamps no request made. Layouts (ids and stamp texts written
         out in full here)::
 
-            ("c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs)
-            ("s", step, time, text, request_id, output, latency)
-            ("f", step, time, text, request_id, error, latency)
-            ("x", step, time, text)
+            ["c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs]
+            ["s", step, time, text, request_id, output, latency]
+            ["f", step, time, text, request_id, error, latency]
+            ["x", step, time, text]
 
         Values are JSON (a failure's exception is the Railtracks error dict). See
         :mod:`railtracks_nb.execution.rows`.

@@ -127,13 +127,13 @@ def compact_payload(payload: dict[str, Any]) -> dict[str, Any]:
                 used.add(edge["target"])
                 rows.extend(found)
         rows.sort(key=lambda row: row[1])
-        implied = {row[1]: row for row in rows}
+        implied = {row[1]: row[:4] for row in rows}  # before the encoder rewrites texts
         steps = run.get("steps", [])
         listed = {s.get("step") for s in steps}
         runs.append(
             {
                 "header": header,
-                "events": [list(row) for row in RowEncoder().encode(rows)],
+                "events": RowEncoder().encode(rows),
                 "nodes": [n for i, n in nodes.items() if i not in used],
                 "edges": raw_edges,
                 # Steps the rows do not imply, and row stamps the run does not list.

@@ -151,7 +151,7 @@ class _LiveFeed:
             if rows:
                 by_run.setdefault(run_id, []).extend(rows)
         for run_id, stamp in self._fatal:
-            by_run.setdefault(run_id, []).append(("x", *stamp))
+            by_run.setdefault(run_id, []).append(["x", *stamp])
         self._fatal = []
         encode = self._encoder.encode
         return {run_id: encode(rows) for run_id, rows in by_run.items()}

@@ -39,7 +39,7 @@ buffer (see :mod:`railtracks_nb.notebook.feed`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core import encoding
@@ -131,47 +131,55 @@ class RowEncoder:
         its end is sent by id, with its default text left out."""
         self._requests[request_id] = (request_id, node_id, name)
 
-    def encode(self, rows: Iterable[Row]) -> list[Row]:
-        """The wire form of ``rows`` (in order), updating the table."""
+    def encode(self, rows: list[Row]) -> list[Row]:
+        """Rewrite ``rows`` (in order) to their wire form, in place, updating the table;
+        returns them."""
         requests, running = self._requests, self._running
-        out: list[Row] = []
-        add = out.append
-        for row in rows:
+        count = len(rows)
+        i = 0
+        while i < count:
+            row = rows[i]
+            i += 1
             kind = row[0]
             if kind == "c":
-                _, step, t, text, request_id, caller, node_id, name, *rest = row
+                caller, name = row[5], row[7]
                 if caller is None:
-                    if text == f"START CREATED {name}":
-                        text = None
-                    ref: Any = None
+                    if row[3] == f"START CREATED {name}":
+                        row[3] = None
                 else:
                     known = running.get(caller)
-                    if known is None:
-                        ref = caller
-                    else:
-                        ref = known[0]
-                        if text == f"{known[1]} CREATED {name}":
-                            text = None
+                    if known is not None:
+                        row[5] = known[0]
+                        if row[3] == f"{known[1]} CREATED {name}":
+                            row[3] = None
                 size = self.size
-                requests[request_id] = (size, node_id, name)
-                running[node_id] = (size + 1, name)
                 self.size = size + 2
-                add(("c", step, t, text, request_id, ref, node_id, name, *rest))
-            elif kind == "x":
-                add(row)
-            else:
-                _, step, t, text, request_id, value, latency = row
-                known_request = requests.pop(request_id, None)
-                if known_request is None:
-                    add(row)
-                    continue
-                ref, node_id, name = known_request
-                running.pop(node_id, None)
-                verb = "Finished" if kind == "s" else "Failed"
-                if text == f"{verb} executing {name}":
-                    text = None
-                add((kind, step, t, text, ref, value, latency))
-        return out
+                end = rows[i] if i < count else None
+                if end is not None and end[4] == row[4] and end[0] in _ENDS:
+                    # Ended already (the usual case): nothing to remember about it.
+                    _end(end, size, name)
+                    i += 1
+                else:
+                    requests[row[4]] = (size, row[6], name)
+                    running[row[6]] = (size + 1, name)
+            elif kind != "x":
+                known_request = requests.pop(row[4], None)
+                if known_request is not None:
+                    ref, node_id, name = known_request
+                    running.pop(node_id, None)
+                    _end(row, ref, name)
+        return rows
+
+
+_ENDS = frozenset({"s", "f"})
+_DEFAULT_END = {"s": "Finished executing ", "f": "Failed executing "}
+
+
+def _end(row: Row, ref: int | str, name: str) -> None:
+    """An end row in its wire form: its request by ``ref``, a default text left out."""
+    row[4] = ref
+    if row[3] == _DEFAULT_END[row[0]] + name:
+        row[3] = None
 
 
 # -- a whole session ------------------------------------------------------------------------
