@@ -14,8 +14,7 @@ from railtracks_nb.notebook.compact import compact_payload
 from railtracks_nb.notebook.sources import rows_source
 from railtracks_nb.notebook.widgets import SessionDashboard
 from railtracks_nb.store.loading import info_from_payload
-
-from .helpers import by_id, mixed
+from tests.helpers import by_id, mixed
 
 
 def _run_mixed(n: int = 4) -> rt.Session:
