@@ -93,16 +93,16 @@ def session_outcome(status: Any, runs: int) -> str:
     return word if word in SESSION_OUTCOMES else "open"
 
 
-def session_title(payload: dict[str, Any], default: str = "session") -> str:
-    """What a session is called in titles: its name, else its flow's name, else its
-    id, else ``default`` (``payload``: a saved-state dict, or its head)."""
+def session_title(payload: dict[str, Any], default: str = "session", by_id: bool = True) -> str:
+    """What a session is called in titles: its name, else its flow's name, else (with
+    ``by_id``) its id, else ``default`` (``payload``: a saved-state dict, or its head)."""
     extras = payload.get(EXTRAS_KEY)
     extras = extras if isinstance(extras, dict) else {}
     return str(
         payload.get("session_name")
         or extras.get("flow_name")
         or payload.get("flow_name")
-        or payload.get("session_id")
+        or (payload.get("session_id") if by_id else None)
         or default
     )
 

@@ -40,6 +40,7 @@ from ..core.vocabulary import (
     format_duration,
     roll_up,
     session_outcome,
+    session_title,
 )
 from .display_tree import _build_forest, _Node, _short, _walk
 from .sources import payload_of
@@ -92,7 +93,8 @@ def _summary_facts(payload: dict[str, Any], roots: list[_Node]) -> dict[str, Any
     elif isinstance(start, (int, float)):
         elapsed = max(0.0, time.time() - start)
     return {
-        "name": payload.get("session_name") or extras.get("flow_name") or payload.get("flow_name"),
+        # Beside its id, which the summary shows anyway.
+        "name": session_title(payload, default="(unnamed)", by_id=False),
         "id": payload.get("session_id") or "",
         "state": extras.get("state"),
         "status": _session_status(payload, nodes),
@@ -160,7 +162,7 @@ def static_html(payload: dict[str, Any]) -> str:
     facts = _summary_facts(payload, roots)
     top, drawn = _plan(roots)
     total = facts["nodes"]
-    name = facts["name"] or "(unnamed)"
+    name = facts["name"]
     status = facts["status"]
     bits = [
         f"{facts['runs']} run{'s' if facts['runs'] != 1 else ''}",
@@ -236,7 +238,7 @@ def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
     """A plain-text summary: one header line, counts, recent errors and the top of the call tree."""
     roots = _build_forest(payload)
     facts = _summary_facts(payload, roots)
-    name = facts["name"] or "(unnamed)"
+    name = facts["name"]
     lines = [header or f"Session {name!r}"]
     first = [
         f"{OUTCOME_LABEL} {session_outcome(facts['status'], facts['runs'])}",
