@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
-#: The key under which our own additions live in a payload. Railtracks readers ignore it.
-EXTRAS_KEY = "railtracks_nb"
+from .vocabulary import EXTRAS_KEY
+
+__all__ = ["EXTRAS_KEY", "ErrorEntry", "SessionExtras", "StateChange", "extras_of"]
 
 
 class ErrorEntry(TypedDict):

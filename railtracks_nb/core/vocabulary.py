@@ -23,7 +23,12 @@ turn them into outcomes for display.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+#: The key under which our own additions live in a saved-state payload (Railtracks
+#: readers ignore it): the session's state, context, config, errors, flow name...
+EXTRAS_KEY = "railtracks_nb"
 
 LIFECYCLE_STATES = ("INIT", "READY", "BUSY", "IDLE", "ERROR")
 NODE_OUTCOMES = ("open", "completed", "failed", "cancelled")
@@ -45,6 +50,13 @@ OUTCOME_COLOURS = {
     "cancelled": "#a98bd6",
     "interrupted": "#a98bd6",
     "no runs": "#c3cad4",
+}
+#: Fill of each saved request status (the Railtracks schema's words), for views that
+#: group by it.
+STATUS_COLOURS = {
+    "Open": OUTCOME_COLOURS["open"],
+    "Completed": OUTCOME_COLOURS["completed"],
+    "Failed": OUTCOME_COLOURS["failed"],
 }
 #: Fill of boxes that stand for no single node (the session root, a group of siblings).
 NEUTRAL_COLOUR = "#8e9aab"
@@ -79,3 +91,37 @@ def session_outcome(status: Any, runs: int) -> str:
         return "no runs"
     word = str(status or "").lower()
     return word if word in SESSION_OUTCOMES else "open"
+
+
+def session_title(payload: dict[str, Any], default: str = "session", by_id: bool = True) -> str:
+    """What a session is called in titles: its name, else its flow's name, else (with
+    ``by_id``) its id, else ``default`` (``payload``: a saved-state dict, or its head)."""
+    extras = payload.get(EXTRAS_KEY)
+    extras = extras if isinstance(extras, dict) else {}
+    return str(
+        payload.get("session_name")
+        or extras.get("flow_name")
+        or payload.get("flow_name")
+        or (payload.get("session_id") if by_id else None)
+        or default
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as every view writes it: ``12.3 ms``, ``4.56 s``, ``7.8 min``."""
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    if seconds < 120:
+        return f"{seconds:.2f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def roll_up(statuses: Iterable[Any]) -> str:
+    """A session's status from its runs' saved statuses: ``Failed`` if any failed,
+    ``Open`` if any is still running, else ``Completed``."""
+    seen = set(statuses)
+    if "Failed" in seen:
+        return "Failed"
+    if "Open" in seen:
+        return "Open"
+    return "Completed"

@@ -17,11 +17,34 @@ if TYPE_CHECKING:
 
 
 def _chain(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A snapshot's history, oldest first (walked iteratively: chains can be long)."""
     out: list[dict[str, Any]] = []
-    while snapshot is not None:
+    while isinstance(snapshot, dict):
         out.append(snapshot)
         snapshot = snapshot.get("parent")
     return out[::-1]
+
+
+def _stamp_of(snapshot: dict[str, Any]) -> tuple[int, Any]:
+    """A snapshot's (step, time); a hand-made file may leave either out (0, None)."""
+    stamp = snapshot.get("stamp")
+    stamp = stamp if isinstance(stamp, dict) else {}
+    step, when = stamp.get("step"), stamp.get("time")
+    return (step if isinstance(step, int) else 0, when if isinstance(when, (int, float)) else None)
+
+
+def _dicts(items: Any) -> list[dict[str, Any]]:
+    return [item for item in items or () if isinstance(item, dict)]
+
+
+def _record(node_id: Any, name: Any, kind: Any, run: dict[str, Any], first: tuple) -> dict:
+    return {
+        "id": node_id, "name": str(name), "type": str(kind), "status": "Open",
+        "caller": None, "run_id": run.get("run_id"), "run_name": run.get("name"),
+        "created": first[1], "created_step": first[0], "finished": None, "latency": None,
+        "steps": [], "args": [], "kwargs": {}, "output": None, "error": None, "depth": 0,
+        "request_id": None,
+    }  # fmt: skip
 
 
 def node_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,61 +58,47 @@ def node_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
     ``error`` (``{type, message, traceback}`` when failed), ``depth``,
     ``request_id`` (the request that created the node).
 
-    This is the one reading of a payload's call graph that exports, figures and
-    ``to_networkx`` share. (The static display keeps its own, more forgiving
-    reading: it must draw hand-made and broken payloads without failing.)
+    This is the one reading of a payload's call tree: the static display,
+    figures, ``to_networkx`` and the exports share it. It is forgiving on purpose
+    (hand-made and broken payloads: missing stamps, details or ids, edges to
+    nowhere), so every view can still draw what a file holds.
     """
-    records: dict[str, dict[str, Any]] = {}
-    for run in payload.get("runs", []):
-        for node in run.get("nodes", []):
+    records: dict[Any, dict[str, Any]] = {}
+    for run in _dicts(payload.get("runs")):
+        for node in _dicts(run.get("nodes")):
+            if "identifier" not in node:
+                continue
             history = _chain(node)
-            internals = (history[-1].get("details") or {}).get("internals") or {}
-            latency = (internals.get("latency") or {}).get("total_time")
-            records[node["identifier"]] = {
-                "id": node["identifier"],
-                "name": str(history[-1].get("name", "")),
-                "type": str(history[-1].get("node_type", "Other")),
-                "status": "Open",
-                "caller": None,
-                "run_id": run.get("run_id"),
-                "run_name": run.get("name"),
-                "created": history[0]["stamp"]["time"],
-                "created_step": history[0]["stamp"]["step"],
-                "finished": None,
-                "latency": latency,
-                "steps": sorted({h["stamp"]["step"] for h in history}),
-                "args": [],
-                "kwargs": {},
-                "output": None,
-                "error": None,
-                "depth": 0,
-                "request_id": None,
-            }
-        for edge in run.get("edges", []):
+            node_details = history[-1].get("details")
+            internals = (node_details if isinstance(node_details, dict) else {}).get(
+                "internals"
+            ) or {}
+            latency = (internals.get("latency") or {}) if isinstance(internals, dict) else {}
+            rec = records[node["identifier"]] = _record(
+                node["identifier"], history[-1].get("name", ""),
+                history[-1].get("node_type", "Other"), run, _stamp_of(history[0]),
+            )  # fmt: skip
+            rec["latency"] = latency.get("total_time") if isinstance(latency, dict) else None
+            rec["steps"] = sorted({_stamp_of(h)[0] for h in history})
+        for edge in _dicts(run.get("edges")):
             snaps = _chain(edge)
-            rec = records.get(edge["target"])
-            if rec is None:  # an edge whose node is missing: keep it visible anyway
-                rec = records[edge["target"]] = {
-                    "id": edge["target"], "name": edge["target"], "type": "Other",
-                    "status": "Open", "caller": None, "run_id": run.get("run_id"),
-                    "run_name": run.get("name"), "created": snaps[0]["stamp"]["time"],
-                    "created_step": snaps[0]["stamp"]["step"], "finished": None,
-                    "latency": None, "steps": [], "args": [], "kwargs": {},
-                    "output": None, "error": None, "depth": 0, "request_id": None,
-                }  # fmt: skip
-            details = edge.get("details") or {}
+            first = _stamp_of(snaps[0])
+            target = edge.get("target")
+            rec = records.get(target) or _record(target, target, "Other", run, first)
+            records[target] = rec  # an edge whose node is missing: kept visible anyway
+            raw_details = edge.get("details")
+            details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
             status = details.get("status") or "Open"
             rec["status"] = status
             rec["caller"] = edge.get("source")
             rec["request_id"] = edge.get("identifier")
             rec["args"] = details.get("input_args") or []
             rec["kwargs"] = details.get("input_kwargs") or {}
-            rec["steps"] = sorted(set(rec["steps"]) | {s["stamp"]["step"] for s in snaps})
-            if snaps[0]["stamp"]["step"] < rec["created_step"]:
-                rec["created"] = snaps[0]["stamp"]["time"]
-                rec["created_step"] = snaps[0]["stamp"]["step"]
+            rec["steps"] = sorted(set(rec["steps"]) | {_stamp_of(s)[0] for s in snaps})
+            if first[0] < rec["created_step"]:
+                rec["created_step"], rec["created"] = first
             if status != "Open":
-                rec["finished"] = snaps[-1]["stamp"]["time"]
+                rec["finished"] = _stamp_of(snaps[-1])[1]
             if status == "Failed":
                 out = details.get("output")
                 rec["error"] = (
@@ -100,7 +109,7 @@ def node_records(payload: dict[str, Any]) -> list[dict[str, Any]]:
     ordered = sorted(records.values(), key=lambda r: r["created_step"])
     # Depths without recursion: callers are always created before their callees.
     for rec in ordered:
-        caller = records.get(rec["caller"]) if rec["caller"] else None
+        caller = records.get(rec["caller"]) if rec["caller"] is not None else None
         rec["depth"] = caller["depth"] + 1 if caller is not None and caller is not rec else 0
     return ordered
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.encoding import collector_paused
 from ..core.extras import EXTRAS_KEY, SessionExtras
+from ..core.vocabulary import roll_up
 from .payload import build_payload, edge_json, node_json
 
 if TYPE_CHECKING:
@@ -160,12 +161,7 @@ class ExecutionInfo(SessionView):
     @property
     def status(self) -> Status:
         """``Failed`` if any run failed, ``Open`` if any is still running, else ``Completed``."""
-        statuses = {r.status for r in self.runs.values()}
-        if "Failed" in statuses:
-            return "Failed"
-        if "Open" in statuses:
-            return "Open"
-        return "Completed"
+        return roll_up(r.status for r in self.runs.values())  # type: ignore[return-value]
 
     def node_status(self, node_id: str) -> Status:
         """The status of a node: that of the request that created it."""
@@ -254,6 +250,26 @@ class ExecutionInfo(SessionView):
         """The session as a JSON-compatible dict following the Railtracks schema."""
         with collector_paused():  # a tree of fresh dicts: see collector_paused
             return build_payload(self, EXTRAS_KEY)
+
+    def event_rows(self) -> dict[str, list[list[Any]]]:
+        """The session as event rows, per run: what the live widgets are sent.
+
+        Per run, in step order: each request's ``"c"`` (created) row, its ``"s"``
+        (succeeded) or ``"f"`` (failed) row once it ended, and ``"x"`` rows for the
+        run's stamps no request made. Layouts (ids and stamp texts written
+        out in full here)::
+
+            ["c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs]
+            ["s", step, time, text, request_id, output, latency]
+            ["f", step, time, text, request_id, error, latency]
+            ["x", step, time, text]
+
+        Values are JSON (a failure's exception is the Railtracks error dict). See
+        :mod:`railtracks_nb.execution.rows`.
+        """
+        from .rows import event_rows
+
+        return event_rows(self)
 
     def error_owners(self) -> dict[int, str]:
         """For each exception some request failed with: the request that stores its traceback.

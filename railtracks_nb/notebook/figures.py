@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..core.vocabulary import STATUS_COLOURS as STATUS_COLORS
+from ..core.vocabulary import format_duration, session_title
 from ..execution.graph import node_records
-from .export import STATUS_COLORS, payload_of
-from .sources import SessionSource
+from .sources import SessionSource, payload_of
+from .tree_layout import leaf_rows
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -26,9 +28,7 @@ WEBGL_THRESHOLD = 2000
 
 
 def _title(payload: dict[str, Any], what: str) -> str:
-    name = payload.get("session_name") or (payload.get("railtracks_nb") or {}).get("flow_name")
-    name = name or payload.get("flow_name") or payload.get("session_id") or "session"
-    return f"{name}: {what}"
+    return f"{session_title(payload)}: {what}"
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -44,8 +44,8 @@ def _hover(rec: dict[str, Any], t0: float) -> str:
     lines = [
         f"<b>{html.escape(rec['name'])}</b> ({html.escape(rec['type'])})",
         f"status: {rec['status']}",
-        f"start: +{(rec['created'] - t0) * 1e3:.1f} ms",
-        "running" if end is None else f"duration: {(end - rec['created']) * 1e3:.1f} ms",
+        f"start: +{format_duration(rec['created'] - t0)}",
+        "running" if end is None else f"duration: {format_duration(end - rec['created'])}",
         f"inputs: {html.escape(_short(rec['args']))} {html.escape(_short(rec['kwargs']))}",
     ]
     if rec["error"]:
@@ -64,25 +64,8 @@ def _tree_positions(records: list[dict[str, Any]]) -> dict[str, tuple[float, flo
     for r in records:
         caller = r["caller"] if r["caller"] in by_id and r["caller"] != r["id"] else None
         children.setdefault(caller, []).append(r["id"])
-    pos: dict[str, tuple[float, float]] = {}
-    next_leaf = 0.0
-    # Post-order without recursion (call trees can be deeper than Python's stack).
-    stack: list[tuple[str, bool]] = [(rid, False) for rid in reversed(children.get(None, []))]
-    while stack:
-        rid, done = stack.pop()
-        kids = children.get(rid, [])
-        if not done and kids:
-            stack.append((rid, True))
-            stack.extend((k, False) for k in reversed(kids))
-            continue
-        if kids:
-            ys = [pos[k][1] for k in kids if k in pos]
-            y = (min(ys) + max(ys)) / 2 if ys else next_leaf
-        else:
-            y = next_leaf
-            next_leaf += 1
-        pos[rid] = (float(by_id[rid]["depth"]), y)
-    return pos
+    rows = leaf_rows(children.get(None, []), lambda rid: children.get(rid, []))
+    return {rid: (float(by_id[rid]["depth"]), row) for rid, row in rows}
 
 
 def plot_graph(obj: SessionSource) -> go.Figure:

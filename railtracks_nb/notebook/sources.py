@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
 
-from ..store.loading import load
+from ..core.vocabulary import EXTRAS_KEY
+from ..store.loading import SavedSession, load
 
 if TYPE_CHECKING:
     from typing import TypeAlias
+
+    from ..execution.state import ExecutionInfo
 
 
 @runtime_checkable
@@ -58,3 +61,30 @@ def payload_of(obj: SessionSource) -> dict[str, Any]:
         f"Cannot show or export a {type(obj).__name__}: expected a Session, ExecutionInfo, "
         "loaded session, Flow, payload dict, or the path of a saved session."
     )
+
+
+def rows_source(obj: SessionSource) -> tuple[ExecutionInfo, dict[str, Any]] | None:
+    """The execution state whose rows show ``obj``, and the payload fields ``obj``
+    adds to it; ``None`` when ``obj`` is best kept as its saved-state JSON.
+
+    A ``Session`` (live or finished), a ``Flow`` that has run, an ``ExecutionInfo``
+    and a session file saved by railtracks_nb are shown from their rows. A payload
+    ``dict`` and a file saved by Railtracks (whose snapshots rows may not express:
+    agent internals, longer histories) keep their JSON, compacted losslessly by
+    :func:`railtracks_nb.notebook.compact.compact_payload`.
+    """
+    from ..engine.session import Session
+    from ..execution.state import ExecutionInfo
+
+    if isinstance(obj, (str, os.PathLike)):
+        obj = load(obj)
+    if not isinstance(obj, (Session, ExecutionInfo, SavedSession)) and hasattr(obj, "last_session"):
+        obj = obj.last_session  # a Flow: its latest run
+    if isinstance(obj, ExecutionInfo):
+        return obj, {}
+    if isinstance(obj, Session):
+        obj.extras()  # brings the live extras up to date, as to_payload does
+        return obj.rt_state.info, {"flow_name": obj.flow_name, "flow_id": obj.flow_id}
+    if isinstance(obj, SavedSession) and isinstance(obj.payload.get(EXTRAS_KEY), dict):
+        return obj.info, {k: v for k, v in obj.payload.items() if k != "runs"}
+    return None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.exceptions import SavedStateError
 from ..core.extras import extras_of
+from ..core.vocabulary import roll_up
 
 if TYPE_CHECKING:
     from .loading import SavedSession
@@ -185,12 +186,7 @@ class SessionList(list):
 # -- what a listing needs from a payload -----------------------------------------------------
 def _runs_status(runs: list[Any]) -> str:
     # The same rule as ExecutionInfo.status, for files without our extras.
-    statuses = {r.get("status") for r in runs if isinstance(r, dict)}
-    if "Failed" in statuses:
-        return "Failed"
-    if "Open" in statuses:
-        return "Open"
-    return "Completed"
+    return roll_up(r.get("status") for r in runs if isinstance(r, dict))
 
 
 def _finite(value: Any) -> float | None:

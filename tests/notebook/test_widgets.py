@@ -401,7 +401,8 @@ def test_a_live_feed_holds_nothing_per_node(monkeypatch):
         for i in range(n):
             await rt.call(leaf, i)
             feed = holder["w"]._feed
-            seen.append(len(feed._open) + len(feed._running) + len(feed._sent))
+            reader, encoder = feed._reader, feed._encoder
+            seen.append(len(reader.open) + len(encoder._running) + len(reader._read))
         return n
 
     holder: dict = {}
@@ -413,7 +414,9 @@ def test_a_live_feed_holds_nothing_per_node(monkeypatch):
         rt.call_sync(fan_out, 3_000)
     assert len(seen) == 3_000 and max(seen) <= 3  # the caller and its run, not 3,000 nodes
     feed = w._final
-    assert (feed._open, feed._running, feed._fatal) == ({}, {}, [])
+    assert (feed._reader.open, feed._encoder._running, feed._encoder._requests, feed._fatal) == (
+        {}, {}, {}, []
+    )
     assert feed.id_table_size == 2 * (3_001 + 3_001)  # what the front end's table holds
     rows = [row for d in rec.deltas for _, rs in d["events"] for row in rs]
     assert sum(r[0] == "c" for r in rows) == sum(r[0] == "s" for r in rows) == 6_002
