@@ -46,7 +46,7 @@ _STATIC = Path(__file__).parent.parent / "static"
 WIDGET_PICTURE_CLASS = "railtracks-nb-widget-picture"
 
 
-def _live_session(obj: SessionSource | None) -> Any | None:
+def _live_session(obj: object) -> Any | None:
     """The session to follow live, if ``obj`` is (or wraps) one that is still open."""
     from ..engine.session import Session
 
@@ -55,7 +55,7 @@ def _live_session(obj: SessionSource | None) -> Any | None:
         and hasattr(obj, "last_session")
         and not hasattr(obj, "to_payload")
     ):
-        obj = obj.last_session
+        obj = getattr(obj, "last_session")  # noqa: B009 (a Flow: its latest session)
     if isinstance(obj, Session) and not obj.publisher.is_closed:
         return obj
     return None
