@@ -2,18 +2,20 @@
 
 Every node the engine runs is one request that creates it (a ``"c"`` row) and, once
 it returns or raises, one end (an ``"s"`` or ``"f"`` row); a stamp that no request
-made (a fatal failure, a lifecycle change) is an ``"x"`` row. The row layout and
-its wire encoding (ids sent once, default stamp texts left out, JSON buffers) are
-documented in :mod:`railtracks_nb.notebook.wire`, which sends these rows to the
-front end; here every id is written out and every stamp text is explicit::
+made (a fatal failure, a lifecycle change) is an ``"x"`` row. This is the one
+description of the layout::
 
     ["c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs]
     ["s", step, time, text, request_id, output, latency]
     ["f", step, time, text, request_id, error, latency]
     ["x", step, time, text]
 
-``args``, ``kwargs``, ``output`` and ``error`` are JSON values (an exception becomes
-the Railtracks error dict), ``caller_id`` is ``None`` for a run's top-level request.
+``step``, ``time`` and ``text`` are the stamp's; ``args``, ``kwargs``, ``output``
+and ``error`` are JSON values (an exception becomes the Railtracks error dict);
+``latency`` is in seconds; ``caller_id`` is ``None`` for a run's top-level request.
+Here every id is written out and every stamp text is explicit; on the wire
+(:mod:`railtracks_nb.notebook.wire`, decoded by ``widgets/src/rows.ts``) an id may
+be an index into a table of ids sent before and a default text ``None``.
 
 :class:`RowReader` reads them from an :class:`~railtracks_nb.execution.state.ExecutionInfo`
 incrementally (what changed since its last read), so the live feed and a finished

@@ -256,16 +256,7 @@ class ExecutionInfo(SessionView):
 
         Per run, in step order: each request's ``"c"`` (created) row, its ``"s"``
         (succeeded) or ``"f"`` (failed) row once it ended, and ``"x"`` rows for the
-        run's stamps no request made. Layouts (ids and stamp texts written
-        out in full here)::
-
-            ["c", step, time, text, request_id, caller_id, node_id, name, node_type, args, kwargs]
-            ["s", step, time, text, request_id, output, latency]
-            ["f", step, time, text, request_id, error, latency]
-            ["x", step, time, text]
-
-        Values are JSON (a failure's exception is the Railtracks error dict). See
-        :mod:`railtracks_nb.execution.rows`.
+        run's stamps no request made, laid out as :mod:`railtracks_nb.execution.rows` says.
         """
         from .rows import event_rows
 

@@ -5,12 +5,8 @@ The rows are the execution state's own (:meth:`ExecutionInfo.event_rows
 :mod:`railtracks_nb.execution.rows`). This module is their one encoder; the one
 decoder is ``widgets/src/rows.ts`` (``widgets/src/store.ts`` before it), and
 :func:`expand_compact` / :func:`expand_feed` are its Python mirror, used to prove
-the forms lossless. A row is one of::
-
-    ["c", step, time, text, request_id, caller, node_id, name, type, args, kwargs]  created
-    ["s", step, time, text, request, result, latency]                               succeeded
-    ["f", step, time, text, request, error, latency]                                failed
-    ["x", step, time, text]                                                         fatal failure
+the forms lossless. The rows' layout is described once, in
+:mod:`railtracks_nb.execution.rows`; this module says how they travel.
 
 On the wire, ids are sent once: every "c" row appends its ``request_id`` and
 ``node_id`` to an id table, and later rows name an id by its index in that table

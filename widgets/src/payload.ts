@@ -100,7 +100,7 @@ export interface Delta {
 
 export const COMPACT_FORMAT = "railtracks_nb/compact-1";
 
-/** A payload in the compact form (see compact_payload in railtracks_nb/notebook/export.py). */
+/** A payload in the compact form (see railtracks_nb/notebook/wire.py). */
 export interface CompactPayload {
   format: typeof COMPACT_FORMAT;
   meta: Omit<Payload, "runs">;
@@ -118,7 +118,7 @@ export const FEED_FORMAT = "railtracks_nb/feed-1";
 
 /**
  * What a widget that followed a session live holds once the session ends (see
- * `_LiveFeed.feed_bytes` in railtracks_nb/notebook/widgets.py): the compact payload it
+ * `_LiveFeed.feed_bytes` in railtracks_nb/notebook/feed.py): the compact payload it
  * started from, then every delta's rows in the order they were sent, and the
  * run headers, session fields and extras as they ended. Replaying it is
  * replaying the deltas.

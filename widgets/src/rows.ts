@@ -1,9 +1,9 @@
 // The event rows: the one form a session's nodes take on their way from the
-// kernel to the store. This is the decoder of the rows that `_LiveFeed`
-// (railtracks_nb/notebook/widgets.py) encodes live and that `compact_payload`
-// (railtracks_nb/notebook/export.py) writes for a finished session; its docstring and
-// this comment describe the same format, and a change to one is a change to
-// the other (widgets/test/rows.test.ts replays rows the Python side made).
+// kernel to the store. This is the one decoder of what the one encoder,
+// railtracks_nb/notebook/wire.py, sends (live deltas, finished sessions); the
+// rows' layout is railtracks_nb/execution/rows.py's. Those docstrings and this
+// comment describe the same format, and a change to one is a change to the
+// others (widgets/test/rows.test.ts replays rows the Python side made).
 //
 // A row is one of
 //

@@ -110,7 +110,7 @@ export class Store {
     }
   }
 
-  /** The compact form (compact_payload in railtracks_nb/notebook/export.py): rows, and the rest verbatim. */
+  /** The compact form (railtracks_nb/notebook/wire.py): rows, and the rest verbatim. */
   private loadCompact(c: CompactPayload): void {
     this.setMeta((c.meta ?? {}) as Partial<Payload>);
     for (const entry of c.runs ?? []) {

@@ -1,7 +1,7 @@
 // The words and colours every view uses: a session's lifecycle state (what it is
 // doing now) and the outcome of a node or a session (how its work went) are two
 // different things, labelled as such. This is the front end's copy of
-// railtracks_nb/core/vocabulary.py; tests/test_vocabulary.py keeps the two identical.
+// railtracks_nb/core/vocabulary.py; tests/core/test_vocabulary.py keeps the two identical.
 
 export const LIFECYCLE_STATES = ["INIT", "READY", "BUSY", "IDLE", "ERROR"] as const;
 export const NODE_OUTCOMES = ["open", "completed", "failed", "cancelled"] as const;
