@@ -33,16 +33,9 @@ from pathlib import Path
 import railtracks_nb as rt
 from railtracks_nb.notebook.widgets import SessionDashboard
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The browser as the tests start it (headless, no network of its own).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 @rt.function_node

@@ -22,7 +22,7 @@ import {
   ROOT_KEY,
   type VNode,
 } from "./tree";
-import { button, el, fmtInt, frameScheduler, SVG_NS, svgEl } from "./util";
+import { button, clearedContext, el, fmtInt, frameScheduler, SVG_NS, svgEl } from "./util";
 import { NEUTRAL_COLOUR, OUTCOME_COLOURS, TEXT_ON_FILL } from "./vocabulary";
 
 export type { VNode } from "./tree";
@@ -648,17 +648,8 @@ export class GraphPanel {
     if (!L || this.mode !== "canvas") return;
     const w = this.stage.clientWidth;
     const h = this.stage.clientHeight;
-    const dpr = window.devicePixelRatio || 1;
-    if (this.canvas.width !== Math.round(w * dpr) || this.canvas.height !== Math.round(h * dpr)) {
-      this.canvas.width = Math.round(w * dpr);
-      this.canvas.height = Math.round(h * dpr);
-      this.canvas.style.width = `${w}px`;
-      this.canvas.style.height = `${h}px`;
-    }
-    const ctx = this.canvas.getContext("2d");
+    const ctx = clearedContext(this.canvas, w, h);
     if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
     const t = this.transform;
     ctx.translate(t.x, t.y);
     ctx.scale(t.k, t.k);

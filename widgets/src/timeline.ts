@@ -23,7 +23,7 @@ import {
   timeAt,
 } from "./store";
 import { countsText, groupInfo, orderAt } from "./tree";
-import { button, el, fmtDuration, fmtInt, frameScheduler, svgEl, truncate } from "./util";
+import { button, clearedContext, el, fmtDuration, fmtInt, frameScheduler, svgEl, truncate } from "./util";
 
 const GUTTER = 200;
 const AXIS_H = 26;
@@ -251,17 +251,8 @@ export class TimelinePanel {
   draw(): void {
     this.rebuild();
     const { w, h, plotH } = this.size();
-    const dpr = window.devicePixelRatio || 1;
-    if (this.canvas.width !== Math.round(w * dpr) || this.canvas.height !== Math.round(h * dpr)) {
-      this.canvas.width = Math.round(w * dpr);
-      this.canvas.height = Math.round(h * dpr);
-      this.canvas.style.width = `${w}px`;
-      this.canvas.style.height = `${h}px`;
-    }
-    const ctx = this.canvas.getContext("2d");
+    const ctx = clearedContext(this.canvas, w, h);
     if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
     const x = this.xScale(w);
     const [ta, tb] = [x.invert(GUTTER + 4), x.invert(w - 12)];
     this.rows = this.layoutRows(ta, tb);

@@ -104,3 +104,23 @@ export function fileStem(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "");
   return cleaned.slice(0, 80) || "session";
 }
+
+/**
+ * The 2D context of `canvas`, sized to `w`×`h` CSS pixels at the screen's pixel
+ * ratio (resized only when that changed, which clears it) and cleared, with
+ * drawing in CSS pixels. `null` if the browser gives no 2D context.
+ */
+export function clearedContext(canvas: HTMLCanvasElement, w: number, h: number): CanvasRenderingContext2D | null {
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return null;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return ctx;
+}
