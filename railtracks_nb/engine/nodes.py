@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Literal, TypeVar
 
+from ..core.callables import is_async_callable
 from ..core.exceptions import NodeCreationError, NodeInvocationError
 
 NodeKind = Literal["Tool", "Agent", "Other"]
@@ -192,14 +193,6 @@ class FunctionNode(Node):
         return NodeInvocationError(f"Bad arguments for node {cls._name!r} ({shown}): {reason}")
 
 
-def _is_async_callable(func: Callable[..., Any]) -> bool:
-    while isinstance(func, functools.partial):
-        func = func.func
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__call__", None)  # noqa: B004
-    )
-
-
 def _make_node_type(func: Callable[..., Any], name: str | None) -> type[FunctionNode]:
     if isinstance(func, type) and issubclass(func, Node):
         raise NodeCreationError(
@@ -232,7 +225,7 @@ def _make_node_type(func: Callable[..., Any], name: str | None) -> type[Function
         (FunctionNode,),
         {
             "_func": staticmethod(func),
-            "_func_is_async": _is_async_callable(func),
+            "_func_is_async": is_async_callable(func),
             "_signature": signature,
             "_name": node_name,
             "__module__": getattr(func, "__module__", __name__),

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ..core.callables import is_async_callable
 from .messages import RTMessage
 
 logger = logging.getLogger("RT.Publisher")
@@ -90,9 +91,7 @@ class _Subscriber:
         self.sub = sub
         self.name = sub.name
         self.callback = callback
-        self.is_async = inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
-            getattr(callback, "__call__", None)  # noqa: B004 - async __call__ objects
-        )
+        self.is_async = is_async_callable(callback)
         self.inline = inline and not self.is_async
         self.queue: deque[Any] = deque()
         self.drainer: asyncio.Task[None] | None = None
