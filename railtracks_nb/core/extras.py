@@ -5,7 +5,7 @@ Railtracks schema, plus one key of our own, :data:`EXTRAS_KEY`, which Railtracks
 readers ignore. Its value is a :class:`SessionExtras`. The engine writes it (the
 session at creation and on every export, the coordinator as messages arrive);
 the store reads and amends it (metadata, soft deletion); the front end's copy of
-this type is ``Extras`` in ``widgets/src/store.ts``.
+this type is ``Extras`` in ``widgets/src/payload.ts``.
 
 Every key is optional: a file saved by Railtracks itself has no extras, and an
 older or foreign file may carry only some of them (or others we do not know,

@@ -2,7 +2,7 @@
 
 The type is the one description of them: the engine writes no key it leaves
 out, the store's own keys are in it, and the front end's ``Extras`` interface
-(``widgets/src/store.ts``) names no key it lacks.
+(``widgets/src/payload.ts``) names no key it lacks.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import railtracks_nb as rt
 from railtracks_nb.core.extras import EXTRAS_KEY, SessionExtras, extras_of
 
 DECLARED = set(get_type_hints(SessionExtras))
-STORE_TS = Path(__file__).resolve().parents[2] / "widgets" / "src" / "store.ts"
+PAYLOAD_TS = Path(__file__).resolve().parents[2] / "widgets" / "src" / "payload.ts"
 
 
 @rt.function_node
@@ -63,9 +63,9 @@ def test_the_store_keys_are_declared(rt_home):
 
 
 def test_the_front_end_names_no_key_python_lacks():
-    source = STORE_TS.read_text(encoding="utf-8")
+    source = PAYLOAD_TS.read_text(encoding="utf-8")
     body = re.search(r"export interface Extras \{(.*?)\n\}", source, re.S)
-    assert body is not None, "widgets/src/store.ts has no Extras interface"
+    assert body is not None, "widgets/src/payload.ts has no Extras interface"
     keys = set(re.findall(r"^\s*(\w+)\??:", body.group(1), re.M))
     assert keys and keys <= DECLARED, keys - DECLARED
 
