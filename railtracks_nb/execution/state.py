@@ -20,7 +20,8 @@ from .payload import build_payload, edge_json, node_json
 
 if TYPE_CHECKING:
     import networkx
-from .forest import LinkedNode, NodeForest, RequestForest, RequestTemplate, Status
+from .forest import NodeForest, RequestForest
+from .snapshots import LinkedNode, RequestTemplate, Status
 from .stamps import STAMP_STEP, RawStamp, Stamp, StampManager, _raw_stamp
 from .views import SessionView
 

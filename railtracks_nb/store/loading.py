@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..core.exceptions import SavedStateError
 from ..core.extras import SessionExtras, extras_of
-from ..execution.forest import LinkedNode, NodeForest, RequestForest, RequestTemplate, Status
+from ..execution.forest import NodeForest, RequestForest
+from ..execution.snapshots import LinkedNode, RequestTemplate, Status
 from ..execution.stamps import Stamp, StampManager
 from ..execution.state import ExecutionInfo, Run
 from ..execution.views import SessionView

@@ -23,8 +23,8 @@ from railtracks_nb.core import encoding
 from railtracks_nb.core.serialization import to_jsonable
 from railtracks_nb.engine.scope import current_session
 from railtracks_nb.execution import payload as payload_module
-from railtracks_nb.execution.forest import LinkedNode, RequestTemplate
 from railtracks_nb.execution.payload import build_payload, failure_json, payload_pieces
+from railtracks_nb.execution.snapshots import LinkedNode, RequestTemplate
 from railtracks_nb.execution.state import EXTRAS_KEY, ExecutionInfo
 from railtracks_nb.store import persistence
 

@@ -157,7 +157,8 @@ def test_failed_edge_output_has_type_message_traceback():
 
 
 def test_forest_update_links_the_previous_snapshot():
-    from railtracks_nb.execution.forest import LinkedNode, NodeForest
+    from railtracks_nb.execution.forest import NodeForest
+    from railtracks_nb.execution.snapshots import LinkedNode
     from railtracks_nb.execution.stamps import Stamp
 
     forest = NodeForest()
