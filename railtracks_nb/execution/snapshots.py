@@ -38,6 +38,7 @@ REQUEST_OUTPUT: Final = 5
 REQUEST_STATUS: Final = 6
 REQUEST_STAMP: Final = 7
 
+
 class LinkedNode(NamedTuple):
     """A snapshot of a node. ``parent`` is the previous snapshot of the same node.
 
@@ -209,7 +210,6 @@ class RequestTemplate(NamedTuple):
         return all(r.closed for r in cls.downstream(requests, source_node_id))
 
 
-
 def _node_from_raw(raw: tuple | None) -> LinkedNode | None:
     if raw is None:
         return None
@@ -246,5 +246,3 @@ def _request_to_raw(request: RequestTemplate | None) -> tuple | None:
         request.input_kwargs or None, request.output, request.status, _raw_stamp(request.stamp),
         request.run_id, _request_to_raw(request.parent),
     )  # fmt: skip
-
-

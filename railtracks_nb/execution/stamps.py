@@ -125,4 +125,3 @@ class StampManager:
 
     def __len__(self) -> int:
         return len(self._stamps)
-

@@ -61,7 +61,6 @@ class Run:
         )
 
 
-
 class ExecutionInfo(SessionView):
     """The complete state of a session's runs: nodes, requests, stamps and runs.
 

@@ -31,6 +31,7 @@ class HasPayload(Protocol):
 #: saved session file.
 SessionSource: TypeAlias = Union[HasPayload, dict[str, Any], str, "os.PathLike[str]"]
 
+
 def payload_of(obj: SessionSource) -> dict[str, Any]:
     """The Railtracks-schema payload of anything the widgets, exports and displays accept.
 

@@ -16,15 +16,8 @@ import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..core.exceptions import SavedStateError
-
-if TYPE_CHECKING:
-
-    pass
-
-
 
 HOME_ENV = "RAILTRACKS_HOME"
 DEFAULT_DIR = ".railtracks"
@@ -123,5 +116,3 @@ def _display_path(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-

@@ -33,6 +33,7 @@ from .files import railtracks_home
 
 logger = logging.getLogger("RT.Session")
 
+
 def _stamp(m: _StampModel) -> Stamp:
     return Stamp(m.step, m.time, m.identifier)
 
@@ -224,5 +225,3 @@ def saved_files(home: Path | None = None) -> Iterable[Path]:
     ours = sorted(p for p in home.glob("*.json") if not p.name.startswith("."))
     theirs = sorted((home / "data" / "sessions").glob("*.json"))
     return [*ours, *theirs]
-
-
