@@ -43,8 +43,6 @@ _CONFIG_OPTIONS: tuple[str, ...] = (
 _TEXT_OPTIONS = frozenset(
     {"name", "logging_setting", "log_file", "run_identifier", "var", "dashboard"}
 )
-#: Options whose value may name a variable of the notebook.
-_VARIABLE_OPTIONS = frozenset({"context", "broadcast_callback"})
 OPTIONS: tuple[str, ...] = (
     *_CONFIG_OPTIONS,
     "name",
