@@ -20,7 +20,6 @@ Prints a table; exits 0 whatever the numbers (it is a measurement, not a test).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import importlib
 import json
@@ -36,17 +35,7 @@ from railtracks_nb.notebook.widgets import SessionDashboard
 # The browser as the tests start it (headless, no network of its own).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
-
-
-@rt.function_node
-async def leaf(i: int) -> int:
-    return i * 2
-
-
-@rt.function_node
-async def fan_out(n: int) -> int:
-    results = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
-    return len(results)
+from tests.helpers import fan_out
 
 
 def run_once(n: int, dashboard: bool) -> tuple[float, float, int, rt.Session]:

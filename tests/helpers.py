@@ -3,9 +3,11 @@ store's lock as another process sees it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import railtracks_nb as rt
 
@@ -32,16 +34,37 @@ def shaky(x: int) -> int:
     return x
 
 
+def calling_each(child: Any, name: str) -> Any:
+    """A node ``name(n)`` that calls ``child`` on 0 .. n-1 in turn and returns each
+    result, or the message of the ``ValueError`` it raised instead: one run with
+    completed and failed nodes under one root."""
+
+    async def call_each(n: int) -> list:
+        out = []
+        for i in range(n):
+            try:
+                out.append(await rt.call(child, i))
+            except ValueError as exc:
+                out.append(str(exc))
+        return out
+
+    return rt.function_node(call_each, name=name)
+
+
+#: Calls ``shaky`` n times and keeps the failures' messages: completed and failed nodes.
+mixed = calling_each(shaky, "mixed")
+
+
 @rt.function_node
-async def mixed(n: int) -> list:
-    """Calls ``shaky`` n times and keeps the failures' messages: completed and failed nodes."""
-    out = []
-    for i in range(n):
-        try:
-            out.append(await rt.call(shaky, i))
-        except ValueError as exc:
-            out.append(str(exc))
-    return out
+async def leaf(i: int) -> int:
+    return i * 2
+
+
+@rt.function_node
+async def fan_out(n: int) -> int:
+    """Calls ``leaf`` on 0 .. n-1 all at once: one root over ``n`` siblings."""
+    results = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
+    return len(results)
 
 
 _PROBE = (

@@ -9,7 +9,12 @@ and the task is taken off its loop's task list so nothing waits for it forever.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
+
+from . import logs
+
+logger = logs.get_logger("Session")
 
 #: How long a cancelled node (at a timeout or an interrupt) gets to stop, in
 #: seconds. A node that catches ``CancelledError`` and keeps going is left
@@ -55,3 +60,31 @@ def detach_from_loop(task: asyncio.Task[Any]) -> None:
         task._log_destroy_pending = False  # type: ignore[attr-defined]  # dropped with its loop
     except AttributeError:
         pass
+
+
+def abandon(
+    task: asyncio.Task[Any],
+    names: list[str],
+    why: str,
+    forget: Callable[[asyncio.Task[Any]], None],
+) -> None:
+    """Leave behind a run's task that is still running :data:`CANCEL_GRACE` seconds
+    after it was cancelled at ``why`` (a timeout, an interrupt): a warning names its
+    running nodes (``names``), it is taken off its loop's task list
+    (:func:`detach_from_loop`), and ``forget(task)`` is called when it ends at last
+    (its outcome is then retrieved: it has no caller any more)."""
+    logger.warning(
+        "Node(s) %s ignored cancellation at %s and are still running %g s later; "
+        "the caller gets its error now, and their results will be dropped.",
+        ", ".join(repr(n) for n in names),
+        why,
+        CANCEL_GRACE,
+    )
+
+    def finished(done: asyncio.Task[Any]) -> None:
+        forget(done)
+        if not done.cancelled():
+            done.exception()  # retrieved: it has no caller any more
+
+    task.add_done_callback(finished)
+    detach_from_loop(task)

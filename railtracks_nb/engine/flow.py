@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from ._sync import run_sync
 from .call import call
 from .nodes import resolve_node_type
-from .session import NOT_GIVEN, Session, _copy_context, _NotGiven
+from .session import Session
+from .session_options import NOT_GIVEN, NotGiven, copy_context
 
 if TYPE_CHECKING:
     from .cluster import BatchResult
@@ -35,7 +36,7 @@ class Flow:
         entry_point: Any,
         *,
         context: Mapping[str, Any] | None = None,
-        timeout: float | _NotGiven | None = NOT_GIVEN,
+        timeout: float | NotGiven | None = NOT_GIVEN,
         end_on_error: bool | None = None,
         logging_setting: str | None = None,
         log_file: Any = None,
@@ -51,11 +52,11 @@ class Flow:
         resolve_node_type(entry_point)  # a bad entry point fails here, not at invoke
         self.name = name
         self.entry_point = entry_point
-        self._context = _copy_context(context)
+        self._context = copy_context(context)
         #: timeout=None given: no timeout (``options`` shows None, as for "not set")
         self._no_timeout = timeout is None
         self._options: dict[str, Any] = {
-            "timeout": None if isinstance(timeout, _NotGiven) else timeout,
+            "timeout": None if isinstance(timeout, NotGiven) else timeout,
             "end_on_error": end_on_error,
             "logging_setting": logging_setting,
             "log_file": log_file,
@@ -76,7 +77,7 @@ class Flow:
     @property
     def context(self) -> dict[str, Any]:
         """A copy of the flow's context."""
-        return _copy_context(self._context)
+        return copy_context(self._context)
 
     @property
     def options(self) -> dict[str, Any]:

@@ -60,25 +60,28 @@ class RequestCreation(RTMessage):
 
 
 @dataclass(slots=True)
-class RequestSuccess(RTMessage):
-    """A node returned ``result``."""
+class RequestEnded(RTMessage):
+    """A request's node finished: the base of :class:`RequestSuccess` and
+    :class:`RequestFailure`, which add its outcome and ``latency`` (seconds)."""
 
     run_id: str
     request_id: str
     node_id: str
     node_name: str
+
+
+@dataclass(slots=True)
+class RequestSuccess(RequestEnded):
+    """A node returned ``result``."""
+
     result: Any
     latency: float
 
 
 @dataclass(slots=True)
-class RequestFailure(RTMessage):
+class RequestFailure(RequestEnded):
     """A node raised ``error`` (or was cancelled: ``error`` is then a ``CancelledError``)."""
 
-    run_id: str
-    request_id: str
-    node_id: str
-    node_name: str
     error: BaseException
     latency: float
 

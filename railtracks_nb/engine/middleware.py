@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from .nodes import Node, Work, resolve_node_type
+from .nodes import Node, Work, node_callable, resolve_node_type
 
 __all__ = [
     "Middleware",
@@ -198,20 +198,7 @@ def couple(
     if isinstance(node, type):
         return coupled
     original = getattr(node, "__wrapped__", node)
-    if inspect.iscoroutinefunction(node):
-
-        @functools.wraps(original)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await original(*args, **kwargs)
-
-    else:
-
-        @functools.wraps(original)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return original(*args, **kwargs)
-
-    wrapper.node_type = coupled  # type: ignore[attr-defined]
-    return wrapper
+    return node_callable(original, coupled, is_async=inspect.iscoroutinefunction(node))
 
 
 # -- verifier types, as in Railtracks 1.7's ``railtracks.middleware`` ----------------------

@@ -246,8 +246,13 @@ def function_node(func: F | None = None, /, *, name: str | None = None) -> Any:
     if func is None:
         return lambda f: function_node(f, name=name)
     node_type = _make_node_type(func, name)
+    return node_callable(func, node_type, is_async=node_type._func_is_async)
 
-    if node_type._func_is_async:
+
+def node_callable(func: Callable[..., Any], node_type: type[Node], *, is_async: bool) -> Any:
+    """``func`` as a plain callable (async when ``is_async``) that carries ``node_type``:
+    calling it runs ``func``; ``rt.call(it, ...)`` runs it as that node."""
+    if is_async:
 
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:

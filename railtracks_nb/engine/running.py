@@ -24,11 +24,11 @@ from ..core.exceptions import GlobalTimeOutError, SessionSaveError
 from ..core.serialization import safe_str
 from ..execution.state import Run
 from . import logs
-from .cancellation import CANCEL_GRACE, cancel_within, detach_from_loop
+from .broadcasting import stamp_broadcast
+from .cancellation import CANCEL_GRACE, abandon, cancel_within
 from .closing import raise_save_error
 from .lifecycle import SessionState
 from .messages import (
-    Broadcast,
     FatalFailure,
     RequestCreation,
     RequestFailure,
@@ -181,16 +181,7 @@ class RunExecution:
                 self._fatal[run.run_id] = error
                 self._ended_runs[run.run_id] = error  # whatever finishes now is not an answer
                 await self._stop(task, run.run_id, f"the {timeout:g} s timeout")
-                self._publish(
-                    FatalFailure(
-                        self.identifier,
-                        self.rt_state.info.stamper.create_stamp(
-                            f"Session timed out after {timeout:g}s"
-                        ),
-                        run.run_id,
-                        error,
-                    )
-                )
+                self._publish_fatal(run.run_id, error, f"Session timed out after {timeout:g}s")
                 logger.error("%s", error)
                 raise error
             fatal = self._fatal.get(run.run_id)
@@ -240,23 +231,13 @@ class RunExecution:
         self._stubborn[run_id] = names
         self.rt_state.info.extras.setdefault("ignored_cancellation", []).extend(names)
         self._abandoned.add(task)
-        logger.warning(
-            "Node(s) %s ignored cancellation at %s and are still running %g s later; "
-            "the caller gets its error now, and their results will be dropped.",
-            ", ".join(repr(n) for n in names),
-            why,
-            CANCEL_GRACE,
-        )
 
-        def finished(done: asyncio.Task[Any]) -> None:
+        def forget(done: asyncio.Task[Any]) -> None:
             self._abandoned.discard(done)
             self._stubborn.pop(run_id, None)
             self._ended_runs.pop(run_id, None)
-            if not done.cancelled():
-                done.exception()  # retrieved: it has no caller any more
 
-        task.add_done_callback(finished)
-        detach_from_loop(task)
+        abandon(task, names, why, forget)
 
     async def call_node(
         self,
@@ -368,17 +349,15 @@ class RunExecution:
 
     def _end_run_on_error(self, run_id: str, error: BaseException) -> None:
         self._fatal[run_id] = error
-        self._publish(
-            FatalFailure(
-                self.identifier,
-                self.rt_state.info.stamper.create_stamp(f"Run ended by {type(error).__name__}"),
-                run_id,
-                error,
-            )
-        )
+        self._publish_fatal(run_id, error, f"Run ended by {type(error).__name__}")
         task = self._root_tasks.get(run_id)
         if task is not None:  # also when it is the current task: it stops at its next await
             task.cancel()
+
+    def _publish_fatal(self, run_id: str, error: BaseException, description: str) -> None:
+        """Publish that ``error`` ended the run, stamped with ``description``."""
+        stamp = self.rt_state.info.stamper.create_stamp(description)
+        self._publish(FatalFailure(self.identifier, stamp, run_id, error))
 
     def _running_names(self, run_id: str) -> list[str]:
         """Names of the innermost nodes still running in a run (the ones a timeout interrupts)."""
@@ -401,10 +380,6 @@ class RunExecution:
         loop, so messages stay in stamp order."""
         loop = self.loop_elsewhere()
         if loop is not None:
-            loop.call_soon_threadsafe(self._stamp_broadcast, message, node_id)
+            loop.call_soon_threadsafe(stamp_broadcast, self, message, node_id)
         else:
-            self._stamp_broadcast(message, node_id)
-
-    def _stamp_broadcast(self, message: Any, node_id: str | None) -> None:
-        stamp = self.rt_state.info.stamper.create_lifecycle_stamp("Broadcast")
-        self._publish(Broadcast(self.identifier, stamp, message, node_id))
+            stamp_broadcast(self, message, node_id)

@@ -6,22 +6,23 @@ code inside; every top-level ``rt.call`` there starts a new *run*, bounded by
 the session's ``timeout`` (how runs execute is :mod:`.running`). Leaving it
 saves the state (if asked, :mod:`.closing`), shuts the strategies and
 subscribers down and removes it from the context, whatever the body did.
-``@rt.session`` is :mod:`.session_decorator`.
+``@rt.session`` is :mod:`.session_decorator`; the options it shares with
+``rt.Flow`` are :mod:`.session_options`; ``rt.broadcast`` is :mod:`.broadcasting`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-import inspect
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from ..core.aliases import Alias
 from ..core.exceptions import SessionSaveError
 from ..core.extras import SessionExtras
 from ..core.serialization import to_jsonable
@@ -29,13 +30,15 @@ from ..execution.state import ExecutionInfo, Run
 from ..execution.views import SessionView
 from . import logs
 from ._sync import run_sync
+from .broadcasting import forward_broadcasts
 from .closing import deliver_payload, raise_save_error, save_on_close
 from .coordinator import Coordinator, RTState, config_summary
 from .lifecycle import SessionState, check_transition
-from .messages import Broadcast, SessionStateChanged
+from .messages import SessionStateChanged
 from .publisher import RTPublisher
 from .running import RunExecution
 from .scope import current_session, session_var
+from .session_options import NOT_GIVEN, NotGiven, copy_context
 
 if TYPE_CHECKING:
     from ..core.config import ExecutorConfig
@@ -43,28 +46,6 @@ if TYPE_CHECKING:
 logger = logs.get_logger("Session")
 
 _new_id = uuid.uuid4
-
-
-class _NotGiven:
-    """The default of ``Session(timeout=...)``: ``None`` is a value there (no timeout)."""
-
-    def __repr__(self) -> str:
-        return "<from rt.set_config, else 150.0>"
-
-
-NOT_GIVEN = _NotGiven()
-
-
-def _copy_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Context is passed by value: a run that mutates it changes nobody else's."""
-    if context is None:
-        return {}
-    if not isinstance(context, Mapping):
-        raise TypeError(f"context must be a dict, got {type(context).__name__}")
-    try:
-        return copy.deepcopy(dict(context))
-    except Exception:  # locks, clients, sockets: share the values, copy the dict
-        return dict(context)
 
 
 class Session(RunExecution, SessionView):
@@ -85,7 +66,7 @@ class Session(RunExecution, SessionView):
         self,
         context: Mapping[str, Any] | ExecutorConfig | None = None,
         *,
-        timeout: float | _NotGiven | None = NOT_GIVEN,
+        timeout: float | NotGiven | None = NOT_GIVEN,
         end_on_error: bool | None = None,
         logging_setting: str | None = None,
         log_file: Any = None,
@@ -112,7 +93,7 @@ class Session(RunExecution, SessionView):
             raise TypeError(f"Session name must be a str, got {type(name).__name__}")
         self.executor_config: ExecutorConfig = resolve_config(
             executor_config,
-            timeout=None if isinstance(timeout, _NotGiven) else timeout,
+            timeout=None if isinstance(timeout, NotGiven) else timeout,
             end_on_error=end_on_error,
             logging_setting=logging_setting,
             log_file=log_file,
@@ -124,7 +105,7 @@ class Session(RunExecution, SessionView):
         )
         if timeout is None:  # given as None: no timeout, as in Railtracks 1.7
             self.executor_config.timeout = None
-        self._context: dict[str, Any] = _copy_context(context)
+        self._context: dict[str, Any] = copy_context(context)
         self.name = name
         for label, value in (("flow_name", flow_name), ("flow_id", flow_id)):
             if value is not None and not isinstance(value, str):
@@ -175,13 +156,8 @@ class Session(RunExecution, SessionView):
         self.save_error: SessionSaveError | None = None
 
     # -- Railtracks-compatible names ---------------------------------------------
-    @property
-    def _identifier(self) -> str:
-        return self.identifier
-
-    @property
-    def rc_state(self) -> RTState:
-        return self.rt_state
+    _identifier = Alias[str]("identifier")
+    rc_state = Alias[RTState]("rt_state")
 
     @property
     def info(self) -> ExecutionInfo:
@@ -231,7 +207,7 @@ class Session(RunExecution, SessionView):
         publisher.subscribe(self.rt_state.handle, "RTState", inline=True)
         callback = self.executor_config.broadcast_callback
         if callback is not None:
-            publisher.subscribe(_broadcast_forwarder(callback), "broadcast_callback")
+            publisher.subscribe(forward_broadcasts(callback), "broadcast_callback")
         return publisher
 
     # -- lifecycle -----------------------------------------------------------------
@@ -313,17 +289,11 @@ class Session(RunExecution, SessionView):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        save_error = None
-        try:
-            save_error = self._close(exc)
+        with self._leaving(exc):
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
                 self.publisher.flush_sync()
-        finally:
-            self.publisher.shutdown()
-            self._reset_scope()
-        raise_save_error(save_error, exc)
 
     async def __aenter__(self) -> Session:
         return self.__enter__()
@@ -334,10 +304,18 @@ class Session(RunExecution, SessionView):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        with self._leaving(exc):
+            await asyncio.shield(self.publisher.flush())
+
+    @contextmanager
+    def _leaving(self, exc: BaseException | None) -> Iterator[None]:
+        """Leave the session (``exc``: what its block raised): close it, let the caller
+        flush the subscribers in the body, then, whatever happened, shut the publisher
+        down and leave the session's scope; last, raise a failed save."""
         save_error = None
         try:
             save_error = self._close(exc)
-            await asyncio.shield(self.publisher.flush())
+            yield
         finally:
             self.publisher.shutdown()
             self._reset_scope()
@@ -401,25 +379,6 @@ class Session(RunExecution, SessionView):
             f"Session(name={self.name!r}, identifier={self.identifier!r}, "
             f"state={self.state.value}, nodes={len(self.rt_state.info.node_forest)})"
         )
-
-
-def _broadcast_forwarder(callback: Callable[..., Any]) -> Callable[[Any], Any]:
-    if inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
-        getattr(callback, "__call__", None)  # noqa: B004
-    ):
-
-        async def forward_async(message: Any) -> None:
-            if isinstance(message, Broadcast):
-                await callback(message.message)
-
-        return forward_async
-
-    def forward(message: Any) -> Any:
-        if isinstance(message, Broadcast):
-            return callback(message.message)
-        return None
-
-    return forward
 
 
 __all__ = ["Session", "current_session"]

@@ -11,8 +11,9 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ..core.aliases import Alias
 from ..core.encoding import collector_paused
 from ..core.extras import EXTRAS_KEY, SessionExtras
 from ..core.vocabulary import roll_up
@@ -26,6 +27,19 @@ from .stamps import STAMP_STEP, RawStamp, Stamp, StampManager, _raw_stamp
 from .views import SessionView
 
 __all__ = ["EXTRAS_KEY", "ExecutionInfo", "Run"]
+
+
+class SessionHeader(Protocol):
+    """What names and times a session, apart from its contents."""
+
+    @property
+    def session_id(self) -> str | None: ...
+    @property
+    def session_name(self) -> str | None: ...
+    @property
+    def start_time(self) -> float | None: ...
+    @property
+    def end_time(self) -> float | None: ...
 
 
 @dataclass(slots=True)
@@ -100,33 +114,46 @@ class ExecutionInfo(SessionView):
         """An empty ``ExecutionInfo``, ready to be filled by a session."""
         return cls(session_id=session_id, session_name=session_name)
 
+    @classmethod
+    def headed_like(
+        cls,
+        header: SessionHeader,
+        request_forest: RequestForest,
+        node_forest: NodeForest,
+        stamper: StampManager,
+        runs: Iterable[Run],
+        extras: SessionExtras,
+    ) -> ExecutionInfo:
+        """These forests, stamps and runs as a session with the id, name and times
+        of ``header`` (another ``ExecutionInfo``, or a saved session read back)."""
+        return cls(
+            request_forest,
+            node_forest,
+            stamper,
+            runs,
+            session_id=header.session_id,
+            session_name=header.session_name,
+            start_time=header.start_time,
+            end_time=header.end_time,
+            extras=extras,
+        )
+
     def snapshot(self) -> ExecutionInfo:
         """A copy that later changes to this session do not affect."""
         stamper = self.stamper.copy()
-        return ExecutionInfo(
+        return ExecutionInfo.headed_like(
+            self,
             self.request_forest.copy(),
             self.node_forest.copy(),
             stamper,
             (r.copy() for r in self.runs.values()),
-            session_id=self.session_id,
-            session_name=self.session_name,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            extras=self.extras.copy(),
+            self.extras.copy(),
         )
 
     # -- Railtracks-compatible accessors -----------------------------------------
-    @property
-    def request_heap(self) -> RequestForest:
-        return self.request_forest
-
-    @property
-    def node_heap(self) -> NodeForest:
-        return self.node_forest
-
-    @property
-    def name(self) -> str | None:
-        return self.session_name
+    request_heap = Alias[RequestForest]("request_forest")
+    node_heap = Alias[NodeForest]("node_forest")
+    name = Alias[str | None]("session_name")
 
     @property
     def all_stamps(self) -> list[Stamp]:
@@ -213,17 +240,7 @@ class ExecutionInfo(SessionView):
                 sub.request_ids = [r for r in run.request_ids if r in request_ids]
                 sub.raw_stamps = [raw for raw in run.raw_stamps if raw[STAMP_STEP] in steps]
                 runs.append(sub)
-        return ExecutionInfo(
-            requests,
-            nodes,
-            stamper,
-            runs,
-            session_id=self.session_id,
-            session_name=self.session_name,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            extras=self.extras.copy(),
-        )
+        return ExecutionInfo.headed_like(self, requests, nodes, stamper, runs, self.extras.copy())
 
     # -- serialization -----------------------------------------------------------
     def serialize_node(self, node_id: str) -> dict[str, Any]:

@@ -115,17 +115,7 @@ def info_from_payload(payload: dict[str, Any], source: str = "payload") -> Execu
         extras["flow_name"] = payload["flow_name"]
     if "flow_id" in payload and "flow_id" not in extras:
         extras["flow_id"] = payload["flow_id"]
-    return ExecutionInfo(
-        requests,
-        nodes,
-        stamper,
-        runs,
-        session_id=model.session_id,
-        session_name=model.session_name,
-        start_time=model.start_time,
-        end_time=model.end_time,
-        extras=extras,
-    )
+    return ExecutionInfo.headed_like(model, requests, nodes, stamper, runs, extras)
 
 
 def _first_step(edge: _EdgeModel) -> int:

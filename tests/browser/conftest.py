@@ -56,6 +56,25 @@ class PageWatch:
 
         self.page.route("**/*", route)
 
+    def start_widget(self, server: str, state: dict, ready: str) -> None:
+        """Open the host page served at ``server`` (see :data:`HOST_PAGE`), start the
+        widget module on ``state`` (the model's traits, ``data`` as text) and wait
+        until the selector ``ready`` matches."""
+        self.page.goto(f"{server}/host.html")
+        self.page.wait_for_function("window.__hostReady === true")
+        self.page.evaluate("s => window.start(s)", state)
+        self.page.wait_for_selector(ready)
+
+    def deliver(self, messages: list[tuple[dict, list[str]]]) -> None:
+        """Hand the widget the kernel's custom messages as ipywidgets does: each one's
+        content, and its buffers (given as text) as DataViews."""
+        for content, buffers in messages:
+            self.page.evaluate(
+                "([d, bufs]) => window.__model.trigger('msg:custom', d,"
+                " bufs.map((b) => new DataView(new TextEncoder().encode(b).buffer)))",
+                [content, buffers],
+            )
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / name

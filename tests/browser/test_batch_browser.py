@@ -30,15 +30,6 @@ def _record(widget: BatchDashboard) -> list:
     return sent
 
 
-def _deliver(page, messages) -> None:
-    for content, bufs in messages:
-        page.evaluate(
-            "([d, bufs]) => window.__model.trigger('msg:custom', d,"
-            " bufs.map((b) => new DataView(new TextEncoder().encode(b).buffer)))",
-            [content, bufs],
-        )
-
-
 def test_batch_widget_follows_a_batch_and_drills_into_a_session(watched_page, static_server):
     page = watched_page.page
     state = BatchState("c" * 32, "scoring <i>flow</i>", 5, "tcp://scheduler")
@@ -55,10 +46,7 @@ def test_batch_widget_follows_a_batch_and_drills_into_a_session(watched_page, st
         "selected_input": None,
     }
     watched_page.block_network((static_server,))
-    page.goto(f"{static_server}/host.html")
-    page.wait_for_function("window.__hostReady === true")
-    page.evaluate("s => window.start(s)", start)
-    page.wait_for_selector(".rt-batch[data-rt-ready='1']")
+    watched_page.start_widget(static_server, start, ".rt-batch[data-rt-ready='1']")
     assert page.evaluate("window.__model.sent") == [{"type": "sync"}]
     assert page.get_attribute(".rt-batch-count[data-status='pending']", "data-count") == "5"
 
@@ -77,7 +65,7 @@ def test_batch_widget_follows_a_batch_and_drills_into_a_session(watched_page, st
     widget.refresh(state, {0, 1})
     # The summary trait, as the widget manager would set it.
     page.evaluate("s => window.__model.set('summary', s)", widget.summary)
-    _deliver(page, [m for m in sent if m[0]["type"] == "rows"])
+    watched_page.deliver([m for m in sent if m[0]["type"] == "rows"])
     page.wait_for_function(
         "document.querySelector(\".rt-batch-count[data-status='completed']\").dataset.count === '1'"
     )
@@ -103,7 +91,7 @@ def test_batch_widget_follows_a_batch_and_drills_into_a_session(watched_page, st
     assert page.evaluate("window.__model.get('selected_input')") == 0
     # ...the kernel side answers with it, and the usual dashboard draws it.
     widget._on_front_end_msg(widget, asked[-1], [])
-    _deliver(page, [m for m in sent if m[0]["type"] == "session"])
+    watched_page.deliver([m for m in sent if m[0]["type"] == "session"])
     page.wait_for_selector(".rt-batch-session .rt-root[data-rt-ready='1']")
     nodes = ".rt-batch-session .rt-graph .rt-node"
     assert page.locator(nodes).count() == _boxes(payloads[0]) == 5
@@ -115,7 +103,7 @@ def test_batch_widget_follows_a_batch_and_drills_into_a_session(watched_page, st
     newer = _session_payload(5)
     state.inputs[0].payload_json = json.dumps(newer)
     widget.refresh(state, {0})
-    _deliver(page, [sent[-1]])
+    watched_page.deliver([sent[-1]])
     page.wait_for_function(f"document.querySelectorAll('{nodes}').length === {_boxes(newer)}")
     watched_page.screenshot("browser-batch-dashboard.png")
     watched_page.assert_clean()

@@ -200,21 +200,12 @@ def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_
     assert deltas
 
     watched_page.block_network((static_server,))
-    page.goto(f"{static_server}/host.html")
-    page.wait_for_function("window.__hostReady === true")
-    page.evaluate("s => window.start(s)", start_state)
-    page.wait_for_selector(".rt-root[data-rt-ready='1']")
+    watched_page.start_widget(static_server, start_state, ".rt-root[data-rt-ready='1']")
     # Live, so it asked the kernel for a snapshot of what it may have missed.
     assert page.evaluate("window.__model.sent") == [{"type": "sync"}]
     assert _nodes(page) == 1  # nothing ran yet: only the session box
 
-    for delta, bufs in deltas:
-        # As ipywidgets hands them over: the content and its buffers as DataViews.
-        page.evaluate(
-            "([d, bufs]) => window.__model.trigger('msg:custom', d,"
-            " bufs.map((b) => new DataView(new TextEncoder().encode(b).buffer)))",
-            [delta, bufs],
-        )
+    watched_page.deliver(deltas)
     page.wait_for_function("document.querySelectorAll('.rt-graph .rt-node').length === 7")
     assert page.locator(".rt-node[data-status='Failed']").count() == 2
     assert page.locator(".rt-node[data-status='Completed']").count() == 4
@@ -244,12 +235,9 @@ def test_widget_module_renders_a_snapshot_then_live_deltas(watched_page, static_
 def test_widget_module_state_view_alone(watched_page, static_server):
     page = watched_page.page
     payload = synthetic_payload((2,), fail={1}, hostile=True)
-    page.goto(f"{static_server}/host.html")
-    page.wait_for_function("window.__hostReady === true")
     state = {"data": json.dumps(payload), "payload_seq": 0, "seq": 0, "live": False,
              "view": "state", "height": 200, "step": None, "selected": None}  # fmt: skip
-    page.evaluate("s => window.start(s)", state)
-    page.wait_for_selector(".rt-root[data-rt-ready='1']")
+    watched_page.start_widget(static_server, state, ".rt-root[data-rt-ready='1']")
     text = page.locator(".rt-state").inner_text()
     assert "synthetic" in text and "IDLE" in text
     assert "1 failed" in text.replace("\n", " ") or "1\nfailed" in text

@@ -14,6 +14,7 @@ import railtracks_nb as rt
 from railtracks_nb.core import vocabulary
 from railtracks_nb.notebook import display
 from railtracks_nb.notebook.display import mimebundle, static_html, static_svg
+from tests.helpers import calling_each
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -121,15 +122,7 @@ async def leaf(i: int) -> int:
     return i
 
 
-@rt.function_node
-async def parent(n: int) -> list:
-    out = []
-    for i in range(n):
-        try:
-            out.append(await rt.call(leaf, i))
-        except ValueError as exc:
-            out.append(str(exc))
-    return out
+parent = calling_each(leaf, "parent")
 
 
 async def _run_session(**options) -> rt.Session:

@@ -16,7 +16,7 @@ import pytest
 import railtracks_nb as rt
 from railtracks_nb.execution._synthetic import synthetic_payload
 from railtracks_nb.notebook import export as export_mod
-from tests.helpers import by_id
+from tests.helpers import by_id, calling_each
 
 
 @pytest.fixture
@@ -32,16 +32,7 @@ def real_session() -> rt.Session:
             raise ValueError('three is "bad" <b>')
         return 2 * x
 
-    @rt.function_node
-    async def top(n: int) -> list:
-        out = []
-        for i in range(n):
-            try:
-                out.append(await rt.call(double, i))
-            except ValueError as exc:
-                out.append(str(exc))
-        return out
-
+    top = calling_each(double, "top")
     with rt.Session(save_state=False, name="export-demo", context={"user": "ada"}) as session:
         rt.call_sync(top, 5)
     return session

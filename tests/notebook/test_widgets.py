@@ -15,7 +15,7 @@ from railtracks_nb.execution._synthetic import synthetic_payload
 from railtracks_nb.notebook import export as export_mod
 from railtracks_nb.notebook import widgets
 from railtracks_nb.notebook.widgets import GraphView, SessionDashboard, StateView, TimelineView
-from tests.helpers import by_id, mixed
+from tests.helpers import by_id, fan_out, leaf, mixed
 
 
 class Recorder:
@@ -133,17 +133,6 @@ def apply_events(payload: dict, deltas: list[dict]) -> dict:
                     stamp = {"step": step, "time": t, "identifier": text}
                 rs["steps"][step] = stamp
     return runs
-
-
-@rt.function_node
-async def leaf(i: int) -> int:
-    return i * 2
-
-
-@rt.function_node
-async def fan_out(n: int) -> int:
-    results = await asyncio.gather(*(rt.call(leaf, i) for i in range(n)))
-    return len(results)
 
 
 # -- models -------------------------------------------------------------------------------

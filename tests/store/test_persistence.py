@@ -12,6 +12,7 @@ import pytest
 
 import railtracks_nb as rt
 from railtracks_nb.store import files, loading
+from tests.helpers import calling_each
 
 
 @rt.function_node
@@ -21,15 +22,7 @@ async def leaf(x):
     return x * 2
 
 
-@rt.function_node
-async def top(n):
-    out = []
-    for i in range(n):
-        try:
-            out.append(await rt.call(leaf, i))
-        except ValueError as e:
-            out.append(str(e))
-    return out
+top = calling_each(leaf, "top")
 
 
 def _run(name: str | None = "saved", **options) -> rt.Session:

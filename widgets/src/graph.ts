@@ -22,7 +22,7 @@ import {
   ROOT_KEY,
   type VNode,
 } from "./tree";
-import { button, clearedContext, el, fmtInt, frameScheduler, SVG_NS, svgEl } from "./util";
+import { button, clearedContext, el, fmtInt, frameScheduler, Redrawing, SVG_NS, svgEl } from "./util";
 import { NEUTRAL_COLOUR, OUTCOME_COLOURS, TEXT_ON_FILL } from "./vocabulary";
 
 export type { VNode } from "./tree";
@@ -175,11 +175,9 @@ export class GraphPanel {
   private failuresOnly = false;
   private selected: string | null = null;
   private renderedVersion = -1;
-  private unsub: () => void;
-  private resizeObs: ResizeObserver | null = null;
+  private readonly redrawing: Redrawing;
   /** The smallest label drawn by the last canvas paint, in screen px (null: none drawn). */
   private canvasLabelPx: number | null = null;
-  readonly schedule: () => void;
   private scheduleMinimap: () => void;
 
   constructor(
@@ -245,23 +243,18 @@ export class GraphPanel {
     });
     this.canvas.addEventListener("click", (e) => this.onCanvasClick(e));
 
-    this.schedule = frameScheduler(() => this.render());
+    this.redrawing = new Redrawing(store, () => this.render());
     this.scheduleMinimap = frameScheduler(() => this.drawMinimap());
-    this.unsub = store.subscribe(() => this.schedule());
-    if (typeof ResizeObserver === "function") {
-      this.resizeObs = new ResizeObserver(() => {
-        if (this.mode === "canvas") this.drawCanvas();
-        if (!this.userMoved) this.fit(false);
-        this.scheduleMinimap();
-      });
-      this.resizeObs.observe(this.stage);
-    }
+    this.redrawing.onResize(this.stage, () => {
+      if (this.mode === "canvas") this.drawCanvas();
+      if (!this.userMoved) this.fit(false);
+      this.scheduleMinimap();
+    });
     this.render();
   }
 
   destroy(): void {
-    this.unsub();
-    this.resizeObs?.disconnect();
+    this.redrawing.release();
     this.finder.destroy();
     select(this.stage).on(".zoom", null);
     this.root.remove();

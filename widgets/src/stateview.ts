@@ -2,7 +2,7 @@
 // node counts by status, context variables and the last errors.
 
 import { countsAt, edgeSnapAt, type ErrorEntry, type Index, type Store, timeAt } from "./store";
-import { el, fmtDuration, fmtInt, fmtTime, frameScheduler, pretty } from "./util";
+import { el, fmtDuration, fmtInt, fmtTime, pretty, Redrawing } from "./util";
 import {
   LIFECYCLE_COLOURS,
   LIFECYCLE_LABEL,
@@ -27,9 +27,8 @@ function badge(label: string, word: string, fill: string | undefined, cls: strin
 export class StatePanel {
   readonly root: HTMLDivElement;
   private step: number | null = null;
-  private unsub: () => void;
+  private readonly redrawing: Redrawing;
   private timer: ReturnType<typeof setInterval> | null = null;
-  readonly schedule: () => void;
 
   constructor(
     container: HTMLElement,
@@ -37,8 +36,7 @@ export class StatePanel {
   ) {
     this.root = el("div", "rt-state");
     container.appendChild(this.root);
-    this.schedule = frameScheduler(() => this.render());
-    this.unsub = store.subscribe(() => this.schedule());
+    this.redrawing = new Redrawing(store, () => this.render());
     // The elapsed-time bar moves on the client clock while a request is in flight,
     // so it keeps ticking even while the kernel is busy.
     this.timer = setInterval(() => {
@@ -48,7 +46,7 @@ export class StatePanel {
   }
 
   destroy(): void {
-    this.unsub();
+    this.redrawing.release();
     if (this.timer) clearInterval(this.timer);
     this.root.remove();
   }

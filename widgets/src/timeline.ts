@@ -23,7 +23,7 @@ import {
   timeAt,
 } from "./store";
 import { countsText, groupInfo, orderAt } from "./tree";
-import { button, clearedContext, el, fmtDuration, fmtInt, frameScheduler, svgEl, truncate } from "./util";
+import { button, clearedContext, el, fmtDuration, fmtInt, Redrawing, svgEl, truncate } from "./util";
 
 const GUTTER = 200;
 const AXIS_H = 26;
@@ -72,9 +72,7 @@ export class TimelinePanel {
   /** Lanes opened (true) or closed (false) by a click; the others follow the zoom. */
   private userOpen = new Map<string, boolean>();
   private builtVersion = -1;
-  private unsub: () => void;
-  private resizeObs: ResizeObserver | null = null;
-  readonly schedule: () => void;
+  private readonly redrawing: Redrawing;
 
   constructor(
     container: HTMLElement,
@@ -128,18 +126,13 @@ export class TimelinePanel {
       this.tip.style.display = "none";
     });
     this.canvas.addEventListener("click", (e) => this.click(e));
-    this.schedule = frameScheduler(() => this.draw());
-    this.unsub = store.subscribe(() => this.schedule());
-    if (typeof ResizeObserver === "function") {
-      this.resizeObs = new ResizeObserver(() => this.draw());
-      this.resizeObs.observe(body);
-    }
+    this.redrawing = new Redrawing(store, () => this.draw());
+    this.redrawing.onResize(body, () => this.draw());
     this.draw();
   }
 
   destroy(): void {
-    this.unsub();
-    this.resizeObs?.disconnect();
+    this.redrawing.release();
     this.root.remove();
   }
 

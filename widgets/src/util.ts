@@ -87,6 +87,34 @@ export function frameScheduler(fn: () => void): () => void {
   };
 }
 
+/**
+ * What keeps a view in step with its store and its size: `schedule()` redraws it at most
+ * once a frame, and every change of the store schedules it; `onResize` calls `fn` when
+ * `target` changes size; `release()` lets go of both (when the view is destroyed).
+ */
+export class Redrawing {
+  readonly schedule: () => void;
+  private readonly unsubscribe: () => void;
+  private resizeObs: ResizeObserver | null = null;
+
+  constructor(store: { subscribe(fn: () => void): () => void }, draw: () => void) {
+    this.schedule = frameScheduler(draw);
+    this.unsubscribe = store.subscribe(() => this.schedule());
+  }
+
+  /** Call `fn` whenever `target` is resized (where the browser has a ResizeObserver). */
+  onResize(target: Element, fn: () => void): void {
+    if (typeof ResizeObserver !== "function") return;
+    this.resizeObs = new ResizeObserver(fn);
+    this.resizeObs.observe(target);
+  }
+
+  release(): void {
+    this.unsubscribe();
+    this.resizeObs?.disconnect();
+  }
+}
+
 export function downloadBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = el("a");

@@ -4,7 +4,9 @@ Engine-level: imports the engine, the store and Dask (``distributed``,
 ``cloudpickle``), never widgets or IPython. Importing ``railtracks_nb`` does not
 import this package; ``Flow.map`` does, on first use.
 
-- :mod:`.runner`: the notebook side of a batch (submit, follow, save, cancel);
+- :mod:`.runner`: the notebook side of a batch (submit, follow, cancel);
+- :mod:`.transitions`: each input's states, from its rows and its task's result;
+- :mod:`.saving`: each input's session written into the notebook's store as it ends;
 - :mod:`.local_cluster`: the flow as workers get it, and the ``LocalCluster`` started on demand;
 - :mod:`.progress`: the batch dashboard in a kernel, a log line elsewhere;
 - :mod:`.worker`: the task each input runs on a worker;

@@ -32,6 +32,20 @@ class BatchResult(list):
         """Whether every input's session completed."""
         return not self.errors
 
+    def raise_first_error(self) -> None:
+        """Raise the error of the first input that failed (if any), with a note
+        saying how many failed and which batch saved their sessions."""
+        if not self.errors:
+            return
+        first = min(self.errors)
+        error = self.errors[first]
+        if hasattr(error, "add_note"):
+            error.add_note(
+                f"input {first} of {len(self)}; {len(self.errors)} input(s) failed; "
+                f"every session was saved (batch {self.batch_id})"
+            )
+        raise error
+
     def session_ids(self) -> list[str | None]:
         """The id of each input's (last) session, in input order."""
         return [item.session_id for item in self.state.inputs]
