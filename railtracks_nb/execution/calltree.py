@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from ..core.encoding import collector_paused
 from .rows import RowReader
 
 if TYPE_CHECKING:
@@ -78,6 +79,11 @@ def call_records(info: ExecutionInfo) -> list[CallRecord]:
     made gives its call; its creation is the earliest. What a foreign file holds
     beyond rows is listed in the module docstring.
     """
+    with collector_paused():  # a tree of fresh dicts and lists: see collector_paused
+        return _records(info)
+
+
+def _records(info: ExecutionInfo) -> list[CallRecord]:
     nodes = info.node_forest.records
     reader = RowReader(info, owners=info.error_owners())
     records: dict[Any, CallRecord] = {}
