@@ -243,3 +243,15 @@ def test_what_a_foreign_file_holds_beyond_rows():
     }
     (record,) = call_records(info_of(odd).info)
     assert record["status"] == "Open" and record["finished"] is None  # as rt.load reads it
+
+
+def test_a_valid_payload_is_read_as_rt_load_reads_it():
+    """A payload dict is read without the schema check; it gives what ``rt.load`` gives."""
+    from railtracks_nb.store.loading import info_from_payload
+
+    with rt.Session(save_state=False, name="valid") as session:
+        rt.call_sync(nested)
+    sample = rt.load(REFERENCE / "railtracks_saved_session_sample.json").payload
+    for payload in (session.to_payload(), sample):
+        loaded = call_records(info_from_payload(copy.deepcopy(payload)))
+        assert call_records(info_of(payload).info) == loaded
