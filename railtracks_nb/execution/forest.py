@@ -57,6 +57,11 @@ class _Forest(Generic[T]):
         """Put back a snapshot that already carries its history (loading a saved file)."""
         self._put_raw(cast(tuple, self._to_raw(item)))  # only None for no item
 
+    def restore_record(self, raw: tuple) -> None:
+        """Put back a record (see :attr:`records`) that already carries its history:
+        :meth:`restore` without building the snapshot objects first."""
+        self._put_raw(raw)
+
     def _put_raw(self, raw: tuple) -> None:
         self._raw[raw[RECORD_ID]] = raw
 

@@ -18,8 +18,10 @@ Here every id is written out and every stamp text is explicit; on the wire
 be an index into a table of ids sent before and a default text ``None``.
 
 :class:`RowReader` reads them from an :class:`~railtracks_nb.execution.state.ExecutionInfo`
-incrementally (what changed since its last read), so the live feed and a finished
-session's snapshot are made by one reading of the state.
+incrementally (what changed since its last read), so the live feed, a finished
+session's snapshot and its call tree (:mod:`railtracks_nb.execution.calltree`, which
+the static display, figures and diagram exports draw) are made by one reading of
+the state.
 """
 
 from __future__ import annotations

@@ -299,9 +299,9 @@ class ExecutionInfo(SessionView):
 
     def to_networkx(self) -> networkx.DiGraph:
         """A ``networkx.DiGraph``: one vertex per node, one edge per caller → callee request."""
-        from .graph import payload_to_networkx
+        from .graph import to_networkx
 
-        return payload_to_networkx(self.to_payload())
+        return to_networkx(self)
 
     # -- display -----------------------------------------------------------------
     def __len__(self) -> int:

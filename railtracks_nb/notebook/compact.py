@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..execution.graph import _chain
+from ..store.salvage import snapshot_chain as _chain
 from .wire import COMPACT_FORMAT, RowEncoder
 
 __all__ = ["compact_payload"]

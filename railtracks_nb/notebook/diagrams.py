@@ -1,8 +1,10 @@
 """The call graph as text for other tools: Mermaid, Graphviz DOT and GraphML.
 
-All three are drawn from one call tree (:func:`railtracks_nb.execution.graph.node_records`)
-in the shared vocabulary's words and colours; every piece of text that comes from a
-session is escaped for its format (a loaded file may hold anything).
+All three are drawn from one call tree, made from the session's rows
+(:func:`railtracks_nb.execution.calltree.call_records`), in the shared vocabulary's
+words and colours; every piece of text that comes from a session is escaped for its
+format (a loaded file may hold anything). Each takes anything
+:func:`railtracks_nb.notebook.sources.info_of` accepts.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ..core.vocabulary import (
     node_outcome,
     session_title,
 )
-from ..execution.graph import node_records
+from ..execution.calltree import call_records
+from .sources import SessionSource, info_of
 
 __all__ = ["dumps", "to_dot", "to_graphml_graph", "to_mermaid"]
 
@@ -93,9 +96,10 @@ def _mermaid_text(text: str) -> str:
     return "".join(out)
 
 
-def to_mermaid(payload: dict[str, Any]) -> str:
+def to_mermaid(obj: SessionSource) -> str:
     """A Mermaid flowchart of the call tree: callers → callees, classes by status."""
-    records = node_records(payload)
+    info, payload = info_of(obj)
+    records = call_records(info)
     ids = {r["id"]: f"n{i}" for i, r in enumerate(records)}
     lines = [
         "%% railtracks_nb session " + _mermaid_text(session_title(payload)),
@@ -126,9 +130,10 @@ def _dot_string(text: str) -> str:
     return '"' + text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n") + '"'
 
 
-def to_dot(payload: dict[str, Any]) -> str:
+def to_dot(obj: SessionSource) -> str:
     """A Graphviz ``digraph`` of the call tree, boxes filled by status."""
-    records = node_records(payload)
+    info, payload = info_of(obj)
+    records = call_records(info)
     ids = {r["id"]: f"n{i}" for i, r in enumerate(records)}
     lines = [
         f"digraph {_dot_string(session_title(payload))} {{",
@@ -157,15 +162,16 @@ def _graphml_value(value: Any) -> Any:
     return _xml_text(dumps(value))
 
 
-def to_graphml_graph(payload: dict[str, Any]) -> Any:
-    """A ``networkx.DiGraph`` of ``payload`` whose attributes GraphML can store.
+def to_graphml_graph(obj: SessionSource) -> Any:
+    """A ``networkx.DiGraph`` of ``obj`` whose attributes GraphML can store.
 
-    Built by :func:`railtracks_nb.execution.graph.payload_to_networkx`; non-scalar
+    Built by :func:`railtracks_nb.execution.graph.call_graph`; non-scalar
     attributes become JSON strings, ``None`` attributes are dropped.
     """
-    from ..execution.graph import payload_to_networkx
+    from ..execution.graph import call_graph
 
-    graph = payload_to_networkx(payload)
+    info, head = info_of(obj)
+    graph = call_graph(call_records(info), head)
     unsafe = {n: _xml_text(n) for n in graph if isinstance(n, str) and _NOT_XML.search(n)}
     if unsafe:  # node ids from a loaded file may hold anything
         import networkx as nx

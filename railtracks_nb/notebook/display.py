@@ -17,9 +17,13 @@ Sessions can be huge (10,000+ nodes), so the drawing is bounded:
   :data:`MAX_DEPTH` levels deep; what is left out is summarised in "… more"
   boxes and a note above the picture.
 
-:func:`static_html` takes a saved-state payload (the Railtracks schema, with
-or without our ``"railtracks_nb"`` extras), so it works for live, saved and
-foreign sessions alike; the widgets reuse it for their offline fallback.
+:func:`static_html` takes anything the widgets take (a session, its
+``ExecutionInfo``, a loaded file, a path, or a saved-state payload in the
+Railtracks schema, with or without our ``"railtracks_nb"`` extras), so it works
+for live, saved and foreign sessions alike; the widgets reuse it for their
+offline fallback. The picture is the session's call tree, made from its rows
+(:mod:`railtracks_nb.execution.calltree`); the header reads the payload's head
+(:class:`~railtracks_nb.notebook.sources.ShownSession`).
 """
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ from ..core.vocabulary import (
     session_title,
 )
 from .display_tree import _build_forest, _Node, _short, _walk
-from .sources import SessionSource, payload_of
+from .sources import SessionSource, info_of
 from .svg import GROUP_MIN, MAX_BOXES, MAX_DEPTH, SYMBOL, _counts_text, _e, _plan, _svg
 
 __all__ = [
@@ -139,26 +143,33 @@ def _lifecycle(payload: dict[str, Any], facts: dict[str, Any]) -> str:
     return "IDLE" if isinstance(payload.get("end_time"), (int, float)) else "INIT"
 
 
-def static_svg(payload: dict[str, Any]) -> str:
-    """The call graph of a session payload as a standalone SVG document (no script).
+def static_svg(obj: SessionSource) -> str:
+    """The call graph of a session as a standalone SVG document (no script).
 
     The same bounded picture :func:`static_html` embeds; each box carries a
     ``<title>`` with the node's type, status, timing, input, output and error.
-    Empty string when the payload has no nodes.
+    Empty string when the session has no nodes. ``obj``: anything
+    :func:`~railtracks_nb.notebook.sources.info_of` accepts.
     """
-    top, _ = _plan(_build_forest(payload))
+    top, _ = _plan(_build_forest(info_of(obj).info))
     return _svg(top) if top else ""
 
 
-def static_html(payload: dict[str, Any]) -> str:
+def static_html(obj: SessionSource) -> str:
     """A self-contained HTML fragment (an SVG image, no JavaScript) picturing a session.
 
-    ``payload`` is a saved-state dict in the Railtracks schema, as returned by
-    ``to_payload()`` of a session, an ``ExecutionInfo`` or a loaded session, or
-    read from a Railtracks file. Node text is escaped; the picture stays small
-    however large the session is (see the module docstring).
+    ``obj`` is a session, an ``ExecutionInfo``, a loaded session, a path, or a
+    saved-state dict in the Railtracks schema (as ``to_payload()`` returns it, or
+    read from a Railtracks file): anything
+    :func:`~railtracks_nb.notebook.sources.info_of` accepts. Node text is escaped;
+    the picture stays small however large the session is (see the module docstring).
     """
-    roots = _build_forest(payload)
+    shown = info_of(obj)
+    return _html(shown.head, _build_forest(shown.info))
+
+
+def _html(payload: dict[str, Any], roots: list[_Node]) -> str:
+    """:func:`static_html` of the session whose payload head is ``payload``."""
     facts = _summary_facts(payload, roots)
     top, drawn = _plan(roots)
     total = facts["nodes"]
@@ -234,9 +245,15 @@ def static_html(payload: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def text_summary(payload: dict[str, Any], header: str | None = None) -> str:
-    """A plain-text summary: one header line, counts, recent errors and the top of the call tree."""
-    roots = _build_forest(payload)
+def text_summary(obj: SessionSource, header: str | None = None) -> str:
+    """A plain-text summary: one header line, counts, recent errors and the top of the
+    call tree (``obj``: as :func:`static_html`)."""
+    shown = info_of(obj)
+    return _text(shown.head, _build_forest(shown.info), header)
+
+
+def _text(payload: dict[str, Any], roots: list[_Node], header: str | None) -> str:
+    """:func:`text_summary` of the session whose payload head is ``payload``."""
     facts = _summary_facts(payload, roots)
     name = facts["name"]
     lines = [header or f"Session {name!r}"]
@@ -273,9 +290,10 @@ def mimebundle(obj: SessionSource) -> dict[str, str]:
     """The ``_repr_mimebundle_`` of a Session, ExecutionInfo, SavedSession (or a payload dict).
 
     ``text/plain`` is a short summary with the top of the call tree;
-    ``text/html`` is :func:`static_html` of the object's payload.
+    ``text/html`` is :func:`static_html` of the object.
     """
-    payload = payload_of(obj)
+    shown = info_of(obj)
+    payload, roots = shown.head, _build_forest(shown.info)
     kind = type(obj).__name__
     if kind == "SavedSession":
         header = f"Saved session {getattr(obj, 'name', None)!r} from {getattr(obj, 'path', '?')}"
@@ -285,4 +303,4 @@ def mimebundle(obj: SessionSource) -> dict[str, str]:
         )
     else:
         header = None
-    return {"text/plain": text_summary(payload, header), "text/html": static_html(payload)}
+    return {"text/plain": _text(payload, roots, header), "text/html": _html(payload, roots)}

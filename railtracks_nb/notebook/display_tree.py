@@ -1,8 +1,9 @@
-"""The call forest the static picture draws, read from a saved-state payload.
+"""The call forest the static picture draws, read from a session's execution state.
 
-Made from the one call-tree reading of a payload (``node_records``), which is
-forgiving on purpose: hand-made, broken or hostile payloads (missing keys, edges
-to nowhere) still give records; cycles are cut here, so the picture is always drawn. Walks are
+Made from the session's call tree (:func:`~railtracks_nb.execution.calltree.call_records`,
+built from its rows); a hand-made or broken payload reaches it salvaged
+(:mod:`railtracks_nb.store.salvage`), so it still gives records. Cycles (only in
+a corrupt file) are cut here, so the picture is always drawn. Walks are
 iterative: a call chain deeper than Python's recursion limit must not fail.
 """
 
@@ -10,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.vocabulary import node_outcome
-from ..execution.graph import node_records
+from ..execution.calltree import call_records
+
+if TYPE_CHECKING:
+    from ..execution.state import ExecutionInfo
 
 #: How bad each status is (the worst colours a group of siblings).
 SEVERITY = {"Failed": 3, "Cancelled": 2, "Open": 1, "Completed": 0}
 
 
-# -- reading a payload ---------------------------------------------------------------
+# -- reading the call tree ----------------------------------------------------------
 @dataclass
 class _Node:
     identifier: str
@@ -55,12 +59,12 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _build_forest(payload: dict[str, Any]) -> list[_Node]:
-    """The call trees of every run (from the one call-tree reading of a payload,
-    :func:`~railtracks_nb.execution.graph.node_records`): roots in creation order,
-    children in call order."""
+def _build_forest(info: ExecutionInfo) -> list[_Node]:
+    """The call trees of every run (from the session's call tree,
+    :func:`~railtracks_nb.execution.calltree.call_records`): roots in creation
+    order, children in call order."""
     nodes: dict[Any, _Node] = {}
-    records = node_records(payload)
+    records = call_records(info)
     for rec in records:
         status = rec["status"] if rec["status"] in SEVERITY else "Open"
         node = nodes[rec["id"]] = _Node(

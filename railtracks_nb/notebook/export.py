@@ -158,17 +158,16 @@ def export(obj: SessionSource, path: str | os.PathLike[str]) -> Path:
     if suffix == ".html":
         atomic_write_text(target, to_html(obj))
         return target
-    payload = payload_of(obj)
-    if suffix == ".json":
-        atomic_write_text(target, _json_text(dumps(payload, indent=1)) + "\n")
+    if suffix == ".json":  # the file boundary: the Railtracks saved-state payload
+        atomic_write_text(target, _json_text(dumps(payload_of(obj), indent=1)) + "\n")
     elif suffix == ".graphml":
         import networkx as nx
 
         out = io.BytesIO()
-        nx.write_graphml(to_graphml_graph(payload), out, encoding="utf-8")
+        nx.write_graphml(to_graphml_graph(obj), out, encoding="utf-8")
         atomic_write_chunks(target, [out.getvalue()])
     elif suffix == ".mmd":
-        atomic_write_text(target, to_mermaid(payload))
+        atomic_write_text(target, to_mermaid(obj))
     else:
-        atomic_write_text(target, to_dot(payload))
+        atomic_write_text(target, to_dot(obj))
     return target

@@ -3,8 +3,10 @@
 ``plot_graph(obj)`` draws the call tree (callers on the left, callees to the
 right, one marker per node coloured by status); ``plot_timeline(obj)`` draws
 one horizontal bar per node from creation to completion, with its stamps as
-marks. Both accept anything :func:`railtracks_nb.notebook.export.payload_of` accepts and
-return a ``plotly.graph_objects.Figure``. Past ``WEBGL_THRESHOLD`` nodes the
+marks. Both draw the session's call tree, made from its rows
+(:mod:`railtracks_nb.execution.calltree`), accept anything
+:func:`railtracks_nb.notebook.sources.info_of` accepts and return a
+``plotly.graph_objects.Figure``. Past ``WEBGL_THRESHOLD`` nodes the
 scatter traces switch to WebGL (``Scattergl``) to stay responsive.
 """
 
@@ -15,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.vocabulary import STATUS_COLOURS as STATUS_COLORS
 from ..core.vocabulary import format_duration, session_title
-from ..execution.graph import node_records
-from .sources import SessionSource, payload_of
+from ..execution.calltree import call_records
+from .sources import SessionSource, info_of
 from .tree_layout import leaf_rows
 
 if TYPE_CHECKING:
@@ -72,8 +74,8 @@ def plot_graph(obj: SessionSource) -> go.Figure:
     """The call tree of ``obj`` as a plotly figure (edges caller → callee, markers by status)."""
     import plotly.graph_objects as go
 
-    payload = payload_of(obj)
-    records = node_records(payload)
+    info, payload = info_of(obj)
+    records = call_records(info)
     pos = _tree_positions(records)
     t0 = min((r["created"] for r in records), default=0.0)
     scatter = go.Scattergl if len(records) > WEBGL_THRESHOLD else go.Scatter
@@ -121,9 +123,9 @@ def plot_timeline(obj: SessionSource) -> go.Figure:
     stamp), coloured by status, rows in call order, stamps as tick marks."""
     import plotly.graph_objects as go
 
-    payload = payload_of(obj)
-    records = node_records(payload)
-    all_times = [s["time"] for run in payload.get("runs", []) for s in run.get("steps", [])]
+    info, payload = info_of(obj)
+    records = call_records(info)
+    all_times = [raw[1] for run in info.runs.values() for raw in run.raw_stamps]
     t0 = min([r["created"] for r in records] + all_times, default=0.0)
     t_end = max([r["finished"] or r["created"] for r in records] + all_times, default=t0)
     # Rows in depth-first call order, like the widget's timeline.

@@ -1,7 +1,7 @@
 // The store (src/store.ts, src/calltree.ts) against what the Python side says:
 // sessions from widgets/test/fixtures/sessions.json (made by make_sessions.py),
 // received as the kernel sends them, must give the node records that
-// railtracks_nb.execution.graph.node_records reads from the same session.
+// railtracks_nb.execution.calltree.call_records makes of the same session.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -24,7 +24,7 @@ function live(start: AnyPayload, deltas: Message[]): Store {
   return store;
 }
 
-/** A record as railtracks_nb.execution.graph.node_records words it. */
+/** A record as railtracks_nb.execution.calltree.call_records words it. */
 function pythonRecord(rec: NodeRec) {
   const status = statusAt(rec, null);
   const saved = status === "Cancelled" ? "Failed" : status;
