@@ -19,6 +19,7 @@ from railtracks_nb.execution._synthetic import synthetic_payload
 from railtracks_nb.execution.calltree import call_records
 from railtracks_nb.notebook.sources import info_of, payload_of
 from tests.execution.payload_records import payload_node_records
+from tests.helpers import calling_each
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,15 +49,8 @@ def leaf(i: int) -> int:
     return i * 2
 
 
-@rt.function_node
-async def fan(n: int) -> list:
-    out = []
-    for i in range(n):
-        try:
-            out.append(await rt.call(leaf, i))
-        except ValueError as exc:
-            out.append(str(exc))
-    return out
+#: Calls ``leaf`` on 0 .. n-1, keeping the failures' messages.
+fan = calling_each(leaf, "fan")
 
 
 @rt.function_node
