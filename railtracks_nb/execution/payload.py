@@ -337,7 +337,10 @@ def build_payload(info: ExecutionInfo, extras_key: str) -> dict[str, Any]:
 
 
 #: How many nodes (requests, steps) :func:`payload_pieces` builds and encodes at once.
-SLICE = 1_000
+#: Measured: at 100,000 nodes, slices of 1,000 cost 15-40 % more a node than slices
+#: of 250 (a slice's dicts and JSON, some 4 MB, no longer stay in the processor's
+#: caches between building, encoding and freeing them); 50 or 100 were no faster.
+SLICE = 250
 
 
 def payload_pieces(
