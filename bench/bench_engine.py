@@ -3,6 +3,8 @@
     python bench/bench_engine.py                # sizes 1,000 / 10,000 / 100,000
     python bench/bench_engine.py --quick        # 100 / 1,000 (a smoke run)
     python bench/bench_engine.py --rounds 3 --json out.json
+    python bench/bench_engine.py --sizes 10000,100000 --ours-only --no-heavy \
+        --baseline /tmp/base    # before/after: /tmp/base holds another railtracks_nb
 
 Workloads (see ``bench/peers.py``), each with a trivial async leaf:
 
@@ -16,6 +18,10 @@ Columns:
 * ``railtracks_nb`` is an ``rt.Flow`` with its defaults (``save_state=True``:
   the session is saved to ``.railtracks/`` when it closes, in a scratch folder);
 * ``save_state=False`` is the same flow not saving;
+* ``baseline`` (with ``--baseline DIR``): the defaults again, with the
+  ``railtracks_nb`` package found in ``DIR`` (``git archive main railtracks_nb |
+  tar -x -C DIR``), so a change is measured against what it changes in the same
+  alternating rounds;
 * ``railtracks``, ``langgraph``, ``burr``, ``pydantic-graph``: the same workload on
   those engines, when they are importable in this interpreter's environment
   (they are not dependencies of the project); their sizes are capped
@@ -73,6 +79,8 @@ PEER_MAX = {
     ("pydantic-graph", "fan-out"): 1_000,
 }
 OURS = ("railtracks_nb", "save_state=False")
+#: Where the ``baseline`` engine imports its railtracks_nb from (``--baseline``).
+BASELINE_ENV = "RT_BENCH_BASELINE"
 
 
 async def bare_leaf(i: int) -> int:
@@ -94,11 +102,11 @@ def workloads(engine: str) -> dict[str, Callable[[int], Awaitable[None]]]:
         return {"sequential": bare_sequential, "fan-out": bare_fanout}
     import peers
 
-    if engine in OURS:
-        sys.path.insert(0, str(REPO))
+    if engine in (*OURS, "baseline"):
+        sys.path.insert(0, os.environ[BASELINE_ENV] if engine == "baseline" else str(REPO))
         import railtracks_nb
 
-        if engine == "railtracks_nb":
+        if engine in ("railtracks_nb", "baseline"):
             return peers.make_flow(railtracks_nb)  # the defaults: saves its state
         return peers.make_flow(railtracks_nb, save_state=False)
     if engine == "railtracks":
@@ -308,6 +316,16 @@ def targets(results: list[dict[str, object]], heavy: list[dict[str, object]]) ->
                     f"defaults within 1.2x of save_state=False, {workload} {n:,}: "
                     f"{'met' if med <= 1.2 else 'NOT met'} ({med:.2f}x median, {lo:.2f}x min)"
                 )
+    for workload in ("sequential", "fan-out"):
+        for n in sizes:
+            base, off = row(workload, n, "baseline"), row(workload, n, "save_state=False")
+            if base and off:
+                med = float(base["us_per_call_median"]) / float(off["us_per_call_median"])  # type: ignore[arg-type]
+                lo = float(base["us_per_call_min"]) / float(off["us_per_call_min"])  # type: ignore[arg-type]
+                lines.append(
+                    f"baseline (--baseline) vs save_state=False, {workload} {n:,}: "
+                    f"{med:.2f}x median, {lo:.2f}x min"
+                )
     fan = {n: row("fan-out", n, "save_state=False") for n in sizes}
     if 1_000 in fan and 10_000 in fan and fan[1_000] and fan[10_000]:
         growth = float(fan[10_000]["us_per_call_median"]) / float(fan[1_000]["us_per_call_median"])  # type: ignore[index,arg-type]
@@ -335,12 +353,19 @@ def main() -> None:
     parser.add_argument("--peer-max", type=int, default=10_000)
     parser.add_argument("--no-heavy", action="store_true", help="skip the heavy-heap runs")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--sizes", help="comma-separated sizes (default 1000,10000,100000)")
+    parser.add_argument("--ours-only", action="store_true",
+                        help="only bare asyncio and railtracks_nb (no peers)")  # fmt: skip
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="add a 'baseline' column: defaults, DIR's railtracks_nb")  # fmt: skip
     parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "WORKLOAD", "N", "REPEAT"),
                         help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--heavy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:
         args.json = args.json.resolve()
+    if args.baseline:
+        args.baseline = args.baseline.resolve()
     # Sessions save under the working directory: keep them out of the repo.
     os.chdir(tempfile.mkdtemp(prefix="rt-bench-"))
     os.environ.pop("RAILTRACKS_HOME", None)
@@ -349,8 +374,17 @@ def main() -> None:
         worker(engine, workload, int(n), int(repeat), args.heavy)
         return
     sizes = [100, 1_000] if args.quick else [1_000, 10_000, 100_000]
+    if args.sizes:
+        sizes = [int(size) for size in args.sizes.split(",")]
     engines = ["asyncio", *OURS]
+    if args.baseline:
+        if not (args.baseline / "railtracks_nb" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no railtracks_nb package in it")
+        os.environ[BASELINE_ENV] = str(args.baseline)
+        engines.append("baseline")
     for label, module in PEERS.items():
+        if args.ours_only:
+            break
         if importlib.util.find_spec(module) is not None:
             engines.append(label)
         else:

@@ -348,3 +348,28 @@ def test_a_dataclass_class_is_a_value_not_a_container():
 
     assert to_jsonable(Point) == repr(Point)
     assert to_jsonable([Point(), Point]) == [{"x": 1}, repr(Point)]
+
+
+@pytest.mark.skipif(encoding.orjson is None, reason="orjson is not installed")
+@pytest.mark.parametrize("slice_size", [1, 3, 250])
+def test_orjson_pieces_are_byte_for_byte_orjson_on_the_whole_payload(monkeypatch, slice_size):
+    """Records encoded in slices, sharing their constant parts, are the bytes orjson
+    writes for the payload at once (on a session of values orjson takes)."""
+    monkeypatch.setattr(payload_module, "SLICE", slice_size)
+
+    @rt.function_node
+    async def leaf(i: int, scale: float = 1.5, **extra: Any) -> Any:
+        return [i * scale, "é", None] if i % 2 else {"i": i, "extra": extra}
+
+    @rt.function_node
+    async def chain(n: int) -> None:
+        for i in range(n):
+            await rt.call(leaf, i, scale=0.25, tag="t") if i % 3 else await rt.call(leaf, i)
+
+    with rt.Session(save_state=False, logging_setting="NONE") as session:
+        rt.call_sync(chain, 10)
+    info = session.rt_state.info
+    whole = encoding.orjson.dumps(build_payload(info, EXTRAS_KEY))
+    extras = to_jsonable(info.extras) or None
+    pieces = payload_pieces(info, EXTRAS_KEY, extras, encoding.dumps_payload, b",")
+    assert b"".join(pieces) == whole
