@@ -265,26 +265,34 @@ class RunExecution:
             raise asyncio.CancelledError(f"run {run.name!r} has ended: {name!r} not started")
         node_id = _fast_id()
         request_id = _fast_id()
-        stamper = self.rt_state.info.stamper
-        publish = self.publisher.publish
+        state = self.rt_state
+        stamper = state.info.stamper
+        publisher = self.publisher
+        publish = publisher.publish
         sid = self.identifier
         try:
-            publish(
-                RequestCreation(
-                    sid,
-                    stamper.create_stamp(f"{frame.node_name} CREATED {name}"),
-                    run_id,
-                    request_id,
-                    frame.node_id,
-                    frame.node_name,
-                    node_id,
-                    name,
-                    node_type.type(),
-                    args,
-                    kwargs,
-                    node_type,
+            if publisher.delivers_only_to(state):  # no message object needed (see there)
+                state.record_created(
+                    run_id, request_id, frame.node_id, node_id, name, node_type.type(), args,
+                    kwargs, node_type, stamper.create_raw(f"{frame.node_name} CREATED {name}"),
+                )  # fmt: skip
+            else:
+                publish(
+                    RequestCreation(
+                        sid,
+                        stamper.create_stamp(f"{frame.node_name} CREATED {name}"),
+                        run_id,
+                        request_id,
+                        frame.node_id,
+                        frame.node_name,
+                        node_id,
+                        name,
+                        node_type.type(),
+                        args,
+                        kwargs,
+                        node_type,
+                    )
                 )
-            )
         except BaseException:
             _discard(work)
             raise
@@ -326,18 +334,24 @@ class RunExecution:
             raise
         else:
             latency = perf_counter() - start
-            publish(
-                RequestSuccess(
-                    sid,
-                    stamper.create_stamp(f"Finished executing {name}"),
-                    run_id,
-                    request_id,
-                    node_id,
-                    name,
-                    result,
-                    latency,
+            if publisher.delivers_only_to(state):
+                state.record_finished(
+                    run_id, request_id, node_id, "Completed", result, latency,
+                    stamper.create_raw(f"Finished executing {name}"),
+                )  # fmt: skip
+            else:
+                publish(
+                    RequestSuccess(
+                        sid,
+                        stamper.create_stamp(f"Finished executing {name}"),
+                        run_id,
+                        request_id,
+                        node_id,
+                        name,
+                        result,
+                        latency,
+                    )
                 )
-            )
             return result
         finally:
             try:
