@@ -180,8 +180,7 @@ class RTPublisher(Generic[M]):
         self._sync: tuple[_Subscriber, ...] = ()
         self._threaded: tuple[_Subscriber, ...] = ()
         self._async: tuple[_Subscriber, ...] = ()
-        #: The callback of the only subscriber, when there is one and it is inline.
-        self._sole_inline: Any = None
+        self._sole_inline: Any = None  # the only subscriber's callback, if it is inline
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._closed = False
@@ -250,15 +249,9 @@ class RTPublisher(Generic[M]):
         self._deliver(message)
 
     def delivers_only_to(self, callback: Any) -> bool:
-        """Whether a message published now would reach ``callback`` alone, called
-        inline right here: it is the only subscriber, an inline one, and this is
-        the loop's thread. The session then skips building the message and hands
-        its fields to ``callback``'s owner itself (the same effect, in the same
-        order, without a message object per node start and finish)."""
-        if self._sole_inline is not callback:
-            return False
-        loop = self._loop
-        return loop is None or self._loop_thread == threading.get_ident() or not loop.is_running()
+        """Whether ``callback`` alone would get a message published now, inline, here."""
+        loop, here = self._loop, self._loop_thread == threading.get_ident()
+        return self._sole_inline is callback and (loop is None or here or not loop.is_running())
 
     def _deliver(self, message: M) -> None:
         for entry in self._sync:
