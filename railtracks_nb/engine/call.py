@@ -9,7 +9,7 @@ from typing import Any
 from ..core.exceptions import ContextError
 from ._sync import run_sync
 from .nodes import resolve_node_type
-from .scope import current_frame, current_session
+from .scope import current_frame, current_session, frame_var, session_var
 
 __all__ = ["broadcast", "call", "call_batch", "call_sync"]
 
@@ -21,13 +21,13 @@ async def call(node: Any, *args: Any, **kwargs: Any) -> Any:
     session but outside any node: a new top-level run of that session.
     Outside any session: a temporary session is opened for the call.
     """
-    session = current_session()
+    session = session_var.get()  # current_session() and current_frame(), inlined: hot path
     if session is None:
         from .session import Session
 
         async with Session() as temporary:
             return await temporary.call_top_level(node, args, kwargs)
-    frame = current_frame()
+    frame = frame_var.get()
     if frame is None or frame.session is not session:
         return await session.call_top_level(node, args, kwargs)
     node_type = resolve_node_type(node)

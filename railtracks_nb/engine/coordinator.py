@@ -16,11 +16,10 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from types import CoroutineType
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core.serialization import safe_str, to_jsonable
-from ..execution.stamps import Stamp
-from ..execution.stamps import _raw_stamp as _plain_stamp
+from ..execution.stamps import RawStamp, Stamp
 from ..execution.state import ExecutionInfo, Run
 from .messages import (
     FatalFailure,
@@ -119,53 +118,91 @@ class Coordinator:
 
 
 class RTState:
-    """Keeps a session's :class:`ExecutionInfo` up to date from its messages."""
+    """Keeps a session's :class:`ExecutionInfo` up to date from its messages.
+
+    Its handlers are looked up in a class-level table of plain functions, not
+    kept as bound methods on the instance: ``self -> dict -> bound method ->
+    self`` would be a reference cycle, and a cycle keeps the whole execution
+    state (every record of every node) alive after its session is gone, until
+    the collector's next full collection of the process's heap.
+    """
+
+    _HANDLERS: ClassVar[dict[type, Callable[[RTState, Any], None]]]
 
     def __init__(self, info: ExecutionInfo) -> None:
         self.info = info
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            RequestCreation: self._created,
-            RequestSuccess: self._succeeded,
-            RequestFailure: self._failed,
-            RunStarted: self._run_started,
-            RunFinished: self._run_finished,
-            FatalFailure: self._fatal,
-            SessionStateChanged: self._state_changed,
-        }
         info.extras.setdefault("errors", [])
         info.extras.setdefault("error_count", 0)
         info.extras.setdefault("state_history", [])
 
     def handle(self, message: RTMessage) -> None:
-        handler = self._handlers.get(type(message))
+        handler = self._HANDLERS.get(type(message))
         if handler is not None:  # broadcasts and foreign messages change no state
-            handler(message)
+            handler(self, message)
 
     __call__ = handle
 
     def _created(self, m: RequestCreation) -> None:
+        self.record_created(
+            m.run_id, m.request_id, m.parent_node_id, m.node_id, m.node_name, m.node_type,
+            m.args, m.kwargs, m.node_class, self.info.stamper.kept(m.stamp),
+        )  # fmt: skip
+
+    def record_created(
+        self,
+        run_id: str,
+        request_id: str,
+        parent_node_id: str | None,
+        node_id: str,
+        node_name: str,
+        node_type: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        node_class: type | None,
+        stamp: RawStamp,
+    ) -> None:
+        """Record a node call: what a :class:`RequestCreation` with these fields does.
+
+        ``stamp`` is the plain tuple its stamper keeps (one tuple for the two
+        records and the run's stamp list). The session calls this directly when
+        no other subscriber would see the message (see ``RTPublisher.delivers_only_to``).
+        """
         info = self.info
-        run = info.runs[m.run_id]
-        stamp = _plain_stamp(m.stamp)  # one tuple for its three records (see _raw_stamp)
-        info.node_forest.add_created(
-            m.node_id, m.node_name, m.node_type, stamp, m.run_id, m.node_class
-        )
+        run = info.runs[run_id]
+        info.node_forest.add_created(node_id, node_name, node_type, stamp, run_id, node_class)
         info.request_forest.add_created(
-            m.request_id, m.parent_node_id, m.node_id, m.args, m.kwargs, stamp, m.run_id
+            request_id, parent_node_id, node_id, args, kwargs, stamp, run_id
         )
-        if m.parent_node_id is None:
-            run.root_request_id = m.request_id
-            run.root_node_id = m.node_id
-        run.node_ids.append(m.node_id)
-        run.request_ids.append(m.request_id)
-        run.add_stamp(stamp)
+        if parent_node_id is None:
+            run.root_request_id = request_id
+            run.root_node_id = node_id
+        run.node_ids.append(node_id)
+        run.request_ids.append(request_id)
+        run.raw_stamps.append(stamp)
+
+    def record_finished(
+        self,
+        run_id: str,
+        request_id: str,
+        node_id: str,
+        status: str,
+        output: Any,
+        latency: float,
+        stamp: RawStamp,
+    ) -> None:
+        """Record a node's end: what a :class:`RequestSuccess` (``status="Completed"``,
+        ``output`` its result) or :class:`RequestFailure` (``"Failed"``, its error)
+        does to the state, with the stamper's plain ``stamp`` (see :meth:`record_created`)."""
+        info = self.info
+        info.node_forest.add_finished(node_id, stamp, latency)
+        info.request_forest.add_finished(request_id, output, status, stamp)  # type: ignore[arg-type]
+        info.runs[run_id].raw_stamps.append(stamp)
 
     def _finished(self, m: RequestSuccess | RequestFailure, status: str, output: Any) -> None:
-        info = self.info
-        stamp = _plain_stamp(m.stamp)
-        info.node_forest.add_finished(m.node_id, stamp, m.latency)
-        info.request_forest.add_finished(m.request_id, output, status, stamp)  # type: ignore[arg-type]
-        info.runs[m.run_id].add_stamp(stamp)
+        self.record_finished(
+            m.run_id, m.request_id, m.node_id, status, output, m.latency,
+            self.info.stamper.kept(m.stamp),
+        )  # fmt: skip
 
     def _succeeded(self, m: RequestSuccess) -> None:
         self._finished(m, "Completed", m.result)
@@ -214,6 +251,17 @@ class RTState:
         extras["state_history"].append(
             {"old": m.old, "new": m.new, "step": m.stamp.step, "time": m.stamp.time}
         )
+
+
+RTState._HANDLERS = {
+    RequestCreation: RTState._created,
+    RequestSuccess: RTState._succeeded,
+    RequestFailure: RTState._failed,
+    RunStarted: RTState._run_started,
+    RunFinished: RTState._run_finished,
+    FatalFailure: RTState._fatal,
+    SessionStateChanged: RTState._state_changed,
+}
 
 
 def config_summary(config: Any) -> dict[str, Any]:

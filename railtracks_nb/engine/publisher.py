@@ -180,6 +180,7 @@ class RTPublisher(Generic[M]):
         self._sync: tuple[_Subscriber, ...] = ()
         self._threaded: tuple[_Subscriber, ...] = ()
         self._async: tuple[_Subscriber, ...] = ()
+        self._sole_inline: Any = None  # the only subscriber's callback, if it is inline
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._closed = False
@@ -225,6 +226,7 @@ class RTPublisher(Generic[M]):
         self._sync = tuple(s for s in subs if s.inline)
         self._threaded = tuple(s for s in subs if not s.inline and not s.is_async)
         self._async = tuple(s for s in subs if s.is_async)
+        self._sole_inline = subs[0].callback if len(subs) == 1 and subs[0].inline else None
 
     @property
     def subscribers(self) -> list[Subscription]:
@@ -245,6 +247,11 @@ class RTPublisher(Generic[M]):
             loop.call_soon_threadsafe(self._deliver, message)
             return
         self._deliver(message)
+
+    def delivers_only_to(self, callback: Any) -> bool:
+        """Whether ``callback`` alone would get a message published now, inline, here."""
+        loop, here = self._loop, self._loop_thread == threading.get_ident()
+        return self._sole_inline is callback and (loop is None or here or not loop.is_running())
 
     def _deliver(self, message: M) -> None:
         for entry in self._sync:

@@ -18,6 +18,7 @@ import time
 import uuid
 from random import getrandbits as _getrandbits
 from time import perf_counter
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from ..core.exceptions import GlobalTimeOutError, SessionSaveError
@@ -47,15 +48,6 @@ if TYPE_CHECKING:
 logger = logs.get_logger("Session")
 
 _new_id = uuid.uuid4
-
-
-def _fast_id() -> str:
-    """A random 128-bit hex id. ``str(uuid4())`` costs ~5 us; two per call add up.
-
-    The module-level ``random`` generator is reseeded in forked children, so
-    processes never share ids.
-    """
-    return f"{_getrandbits(128):032x}"
 
 
 def _discard(work: Work) -> None:
@@ -263,28 +255,42 @@ class RunExecution:
             # do: refuse to start anything new instead.
             _discard(work)
             raise asyncio.CancelledError(f"run {run.name!r} has ended: {name!r} not started")
-        node_id = _fast_id()
-        request_id = _fast_id()
-        stamper = self.rt_state.info.stamper
-        publish = self.publisher.publish
+        # Random 128-bit hex ids: str(uuid4()) costs ~5 us, and two a call add up. The
+        # module-level random generator is reseeded in forked children: no shared ids.
+        node_id = f"{_getrandbits(128):032x}"
+        request_id = f"{_getrandbits(128):032x}"
+        state = self.rt_state
+        stamper = state.info.stamper
+        publisher = self.publisher
+        publish = publisher.publish
         sid = self.identifier
+        # Whether the session's state is the only subscriber: its records are then made
+        # without message objects (see RTPublisher.delivers_only_to). Asked once: one that
+        # subscribes while this node runs sees its later calls, as it would anyway.
+        direct = publisher.delivers_only_to(state)
         try:
-            publish(
-                RequestCreation(
-                    sid,
-                    stamper.create_stamp(f"{frame.node_name} CREATED {name}"),
-                    run_id,
-                    request_id,
-                    frame.node_id,
-                    frame.node_name,
-                    node_id,
-                    name,
-                    node_type.type(),
-                    args,
-                    kwargs,
-                    node_type,
+            if direct:
+                state.record_created(
+                    run_id, request_id, frame.node_id, node_id, name, node_type.type(), args,
+                    kwargs, node_type, stamper.create_raw(f"{frame.node_name} CREATED {name}"),
+                )  # fmt: skip
+            else:
+                publish(
+                    RequestCreation(
+                        sid,
+                        stamper.create_stamp(f"{frame.node_name} CREATED {name}"),
+                        run_id,
+                        request_id,
+                        frame.node_id,
+                        frame.node_name,
+                        node_id,
+                        name,
+                        node_type.type(),
+                        args,
+                        kwargs,
+                        node_type,
+                    )
                 )
-            )
         except BaseException:
             _discard(work)
             raise
@@ -296,7 +302,10 @@ class RunExecution:
             logger.debug("%s CREATED %s", frame.node_name, name)
         start = perf_counter()
         try:
-            result = await self.coordinator.execute(work, name)
+            if type(work) is CoroutineType:  # an async node: awaited right here, in this task
+                result = await work
+            else:
+                result = await self.coordinator.execute(work, name)
             if run_id in self._ended_runs:  # finished after its run ended: not an answer
                 raise self._ended_runs[run_id]
         except BaseException as error:
@@ -326,18 +335,24 @@ class RunExecution:
             raise
         else:
             latency = perf_counter() - start
-            publish(
-                RequestSuccess(
-                    sid,
-                    stamper.create_stamp(f"Finished executing {name}"),
-                    run_id,
-                    request_id,
-                    node_id,
-                    name,
-                    result,
-                    latency,
+            if direct:
+                state.record_finished(
+                    run_id, request_id, node_id, "Completed", result, latency,
+                    stamper.create_raw(f"Finished executing {name}"),
+                )  # fmt: skip
+            else:
+                publish(
+                    RequestSuccess(
+                        sid,
+                        stamper.create_stamp(f"Finished executing {name}"),
+                        run_id,
+                        request_id,
+                        node_id,
+                        name,
+                        result,
+                        latency,
+                    )
                 )
-            )
             return result
         finally:
             try:

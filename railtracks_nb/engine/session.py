@@ -204,7 +204,7 @@ class Session(RunExecution, SessionView):
     def _new_publisher(self) -> RTPublisher:
         """A publisher wired to the session's own subscribers (state, broadcast callback)."""
         publisher: RTPublisher = RTPublisher(f"session {self.identifier}")
-        publisher.subscribe(self.rt_state.handle, "RTState", inline=True)
+        publisher.subscribe(self.rt_state, "RTState", inline=True)
         callback = self.executor_config.broadcast_callback
         if callback is not None:
             publisher.subscribe(forward_broadcasts(callback), "broadcast_callback")

@@ -162,8 +162,10 @@ class NodeForest(_Forest[LinkedNode]):
         node_class: type | None = None,
     ) -> None:
         """Record a node's first snapshot (the engine's fast path: no object built)."""
-        raw = (identifier, name, node_type, _raw_stamp(stamp), run_id, None, None)
-        self._raw[identifier] = (*raw, self._raw.get(identifier))
+        self._raw[identifier] = (
+            identifier, name, node_type, _raw_stamp(stamp), run_id, None, None,
+            self._raw.get(identifier),
+        )  # fmt: skip
         if node_class is not None and self._class_by_name.get(name) is not node_class:
             if name in self._class_by_name:
                 self._class_by_id[identifier] = node_class

@@ -75,6 +75,12 @@ class StampManager:
         self._stamps.append(raw)
         return Stamp._make(raw)
 
+    def create_raw(self, message: str) -> RawStamp:
+        """:meth:`create_stamp` as the plain tuple it keeps (no :class:`Stamp` built)."""
+        raw = (next(self._steps), time.time(), message)
+        self._stamps.append(raw)
+        return raw
+
     def create_lifecycle_stamp(self, message: str) -> Stamp:
         """A stamp for a lifecycle event: no step of its own (see the class docstring)."""
         # Node stamps are made in step order, so the last one holds the highest step.
@@ -82,6 +88,18 @@ class StampManager:
         raw = (step, time.time(), message)
         self._lifecycle.append(raw)
         return Stamp._make(raw)
+
+    def kept(self, stamp: RawStamp) -> RawStamp:
+        """The plain tuple this manager keeps for ``stamp``, when it is the node stamp
+        it made last (the usual case: the session records a stamp as soon as it is
+        made); otherwise ``stamp`` as a plain tuple. Records that share the kept tuple
+        add no object of their own to the heap."""
+        stamps = self._stamps
+        if stamps:
+            last = stamps[-1]
+            if last[STAMP_STEP] == stamp[STAMP_STEP] and last[STAMP_TEXT] is stamp[STAMP_TEXT]:
+                return last
+        return _raw_stamp(stamp)
 
     def stamp_creator(self) -> Callable[[str], Stamp]:
         """A function ``message -> Stamp`` bound to this manager (the Railtracks API)."""
