@@ -28,21 +28,16 @@ import asyncio
 import inspect
 import itertools
 import logging
-import queue
 import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ..core.callables import is_async_callable
-from .messages import RTMessage
+from .subscribers import Callback, DeliveryThread, Subscriber, kind_of
 
 logger = logging.getLogger("RT.Publisher")
 
 M = TypeVar("M")
-Callback = Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
 
 _ids = itertools.count(1)
 
@@ -50,11 +45,6 @@ _ids = itertools.count(1)
 MAX_BACKLOG = 10_000
 #: How long :meth:`RTPublisher.flush` waits for subscribers to catch up (seconds).
 FLUSH_GRACE = 1.0
-#: A sync subscriber's delivery thread exits after this long with nothing to deliver.
-IDLE_SECONDS = 5.0
-
-_STOP = object()
-
 
 def _wants_inline(callback: Any) -> bool:
     """Subscribers that are part of railtracks_nb itself (objects of its classes,
@@ -74,122 +64,36 @@ class Subscription:
     name: str
 
 
-class _Subscriber:
-    __slots__ = (
-        "callback",
-        "drainer",
-        "dropped",
-        "inline",
-        "is_async",
-        "name",
-        "queue",
-        "sub",
-        "thread",
-    )
-
-    def __init__(self, sub: Subscription, callback: Callback, inline: bool) -> None:
-        self.sub = sub
-        self.name = sub.name
-        self.callback = callback
-        self.is_async = is_async_callable(callback)
-        self.inline = inline and not self.is_async
-        self.queue: deque[Any] = deque()
-        self.drainer: asyncio.Task[None] | None = None
-        self.thread: _DeliveryThread | None = None
-        self.dropped = 0
-
-
-class _DeliveryThread:
-    """Delivers one sync subscriber's messages, in order, in a daemon thread."""
-
-    def __init__(self, entry: _Subscriber, publisher: RTPublisher[Any]) -> None:
-        self.entry = entry
-        self.publisher = publisher
-        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.lock = threading.Lock()
-        self.caught_up = threading.Condition(self.lock)
-        self.put = 0
-        self.done = 0
-        self.thread: threading.Thread | None = None
-
-    @property
-    def backlog(self) -> int:
-        return self.put - self.done
-
-    def send(self, message: Any) -> None:
-        with self.lock:
-            self.put += 1
-            self.queue.put(message)
-            if self.thread is None:
-                self.thread = threading.Thread(
-                    target=self._run, name=f"rt-subscriber-{self.entry.name}", daemon=True
-                )
-                self.thread.start()
-
-    def _run(self) -> None:
-        entry = self.entry
-        while True:
-            try:
-                item = self.queue.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self.lock:
-                    if self.queue.empty():
-                        self.thread = None
-                        return
-                continue
-            if item is _STOP:
-                with self.lock:
-                    self.done += 1
-                    self.caught_up.notify_all()
-                    if self.queue.empty():
-                        self.thread = None
-                        return
-                continue
-            try:
-                result = entry.callback(item)
-                if result is not None and inspect.isawaitable(result):
-                    self.publisher._await_elsewhere(entry, result)
-            except Exception:
-                logger.exception("Subscriber %r raised on %s; ignored", entry.name, _kind(item))
-            finally:
-                with self.lock:
-                    self.done += 1
-                    if self.done == self.put:
-                        self.caught_up.notify_all()
-
-    def stop(self) -> None:
-        """Deliver what is queued, then exit."""
-        with self.lock:
-            if self.thread is None:
-                return
-            self.put += 1
-            self.queue.put(_STOP)
-
-    def wait(self, timeout: float) -> bool:
-        """Block until every message sent so far was handled, at most ``timeout`` s."""
-        with self.lock:
-            return self.caught_up.wait_for(lambda: self.done >= self.put, timeout)
-
-
 class RTPublisher(Generic[M]):
     """Publish/subscribe for one session. Thread-safe to publish into."""
 
     def __init__(self, name: str = "RTPublisher") -> None:
         self.name = name
-        self._subscribers: dict[int, _Subscriber] = {}
-        self._sync: tuple[_Subscriber, ...] = ()
-        self._threaded: tuple[_Subscriber, ...] = ()
-        self._async: tuple[_Subscriber, ...] = ()
-        self._sole_inline: Any = None  # the only subscriber's callback, if it is inline
+        self._subscribers: dict[int, Subscriber] = {}
+        self._sync: tuple[Subscriber, ...] = ()
+        self._threaded: tuple[Subscriber, ...] = ()
+        self._async: tuple[Subscriber, ...] = ()
+        # (callback, kinds) -> whether it alone gets those kinds; see delivers_only_to
+        self._sole: dict[tuple[Any, tuple[type, ...]], bool] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._closed = False
 
     # -- subscriptions -----------------------------------------------------------
     def subscribe(
-        self, callback: Callback, name: str | None = None, *, inline: bool | None = None
+        self,
+        callback: Callback,
+        name: str | None = None,
+        *,
+        inline: bool | None = None,
+        ignores: tuple[type, ...] = (),
     ) -> Subscription:
         """Call ``callback(message)`` for every message from now on; sync or async.
+
+        ``ignores``: message types the subscriber does not want; they are not
+        delivered to it. A subscriber that ignores the node messages
+        (``RequestCreation``, ``RequestSuccess``) lets the session record its
+        calls without building those messages when nothing else wants them.
 
         A sync callback runs in a delivery thread of its own; with
         ``inline=True`` it is called on the session's loop thread as each
@@ -205,7 +109,9 @@ class RTPublisher(Generic[M]):
         sub = Subscription(next(_ids), label)
         if inline is None:
             inline = _wants_inline(callback)
-        self._subscribers[sub.id] = _Subscriber(sub, callback, inline)
+        if not all(isinstance(kind, type) for kind in ignores):
+            raise TypeError(f"subscribe(ignores=...) takes message types, got {ignores!r}")
+        self._subscribers[sub.id] = Subscriber(sub, callback, inline, frozenset(ignores))
         self._reindex()
         return sub
 
@@ -226,7 +132,7 @@ class RTPublisher(Generic[M]):
         self._sync = tuple(s for s in subs if s.inline)
         self._threaded = tuple(s for s in subs if not s.inline and not s.is_async)
         self._async = tuple(s for s in subs if s.is_async)
-        self._sole_inline = subs[0].callback if len(subs) == 1 and subs[0].inline else None
+        self._sole = {}
 
     @property
     def subscribers(self) -> list[Subscription]:
@@ -248,37 +154,59 @@ class RTPublisher(Generic[M]):
             return
         self._deliver(message)
 
-    def delivers_only_to(self, callback: Any) -> bool:
-        """Whether ``callback`` alone would get a message published now, inline, here."""
-        loop, here = self._loop, self._loop_thread == threading.get_ident()
-        return self._sole_inline is callback and (loop is None or here or not loop.is_running())
+    def delivers_only_to(self, callback: Any, *kinds: type) -> bool:
+        """Whether ``callback`` alone would get a message of each of ``kinds`` published
+        now, inline, here (every other subscriber ignores them)."""
+        key = (callback, kinds)
+        sole = self._sole.get(key)
+        if sole is None:
+            sole = self._sole[key] = self._only_one_gets(callback, kinds)
+        if not sole:
+            return False
+        loop = self._loop
+        return loop is None or self._loop_thread == threading.get_ident() or not loop.is_running()
+
+    def _only_one_gets(self, callback: Any, kinds: tuple[type, ...]) -> bool:
+        getting = [
+            s for s in self._subscribers.values() if not all(k in s.ignores for k in kinds)
+        ]
+        return len(getting) == 1 and getting[0].callback is callback and getting[0].inline
 
     def _deliver(self, message: M) -> None:
+        kind = type(message)
         for entry in self._sync:
+            if kind in entry.ignores:
+                continue
             try:
                 result = entry.callback(message)
             except Exception:
-                logger.exception("Subscriber %r raised on %s; ignored", entry.name, _kind(message))
+                logger.exception(
+                    "Subscriber %r raised on %s; ignored", entry.name, kind_of(message)
+                )
                 continue
             if result is not None and inspect.isawaitable(result):  # returned a coroutine
                 entry.queue.append(result)
                 self._kick(entry)
         for entry in self._threaded:
+            if kind in entry.ignores:
+                continue
             delivery = entry.thread
             if delivery is None:
-                delivery = entry.thread = _DeliveryThread(entry, self)
+                delivery = entry.thread = DeliveryThread(entry, self._await_elsewhere)
             if delivery.backlog >= MAX_BACKLOG:
                 self._drop(entry)
             else:
                 delivery.send(message)
         for entry in self._async:
+            if kind in entry.ignores:
+                continue
             if len(entry.queue) >= MAX_BACKLOG:
                 self._drop(entry)
                 continue
             entry.queue.append(message)
             self._kick(entry)
 
-    def _drop(self, entry: _Subscriber) -> None:
+    def _drop(self, entry: Subscriber) -> None:
         entry.dropped += 1
         if entry.dropped == 1:
             logger.warning(
@@ -293,7 +221,7 @@ class RTPublisher(Generic[M]):
         """Messages dropped so far per subscriber name (only subscribers that lost some)."""
         return {e.name: e.dropped for e in self._subscribers.values() if e.dropped}
 
-    def _await_elsewhere(self, entry: _Subscriber, awaitable: Any) -> None:
+    def _await_elsewhere(self, entry: Subscriber, awaitable: Any) -> None:
         """A sync subscriber (in its thread) returned a coroutine: await it on the loop."""
         loop = self._loop
         if loop is not None and loop.is_running() and inspect.iscoroutine(awaitable):
@@ -304,7 +232,7 @@ class RTPublisher(Generic[M]):
                 close()
             logger.warning("Subscriber %r returned an awaitable with no loop to run it", entry.name)
 
-    def _kick(self, entry: _Subscriber) -> None:
+    def _kick(self, entry: Subscriber) -> None:
         if entry.drainer is not None and not entry.drainer.done():
             return
         try:
@@ -313,7 +241,7 @@ class RTPublisher(Generic[M]):
             return  # no loop now: flush() or flush_sync() drains the queue later
         entry.drainer = loop.create_task(self._drain(entry), name=f"rt-subscriber-{entry.name}")
 
-    async def _drain(self, entry: _Subscriber) -> None:
+    async def _drain(self, entry: Subscriber) -> None:
         while entry.queue:
             item = entry.queue.popleft()
             try:
@@ -324,7 +252,7 @@ class RTPublisher(Generic[M]):
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("Subscriber %r raised on %s; ignored", entry.name, _kind(item))
+                logger.exception("Subscriber %r raised on %s; ignored", entry.name, kind_of(item))
 
     async def flush(self, grace: float = FLUSH_GRACE) -> bool:
         """Wait until every subscriber has handled every message published so far,
@@ -394,7 +322,3 @@ class RTPublisher(Generic[M]):
     @property
     def is_closed(self) -> bool:
         return self._closed
-
-
-def _kind(message: Any) -> str:
-    return message.kind if isinstance(message, RTMessage) else type(message).__name__

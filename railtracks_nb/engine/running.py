@@ -264,10 +264,11 @@ class RunExecution:
         publisher = self.publisher
         publish = publisher.publish
         sid = self.identifier
-        # Whether the session's state is the only subscriber: its records are then made
-        # without message objects (see RTPublisher.delivers_only_to). Asked once: one that
-        # subscribes while this node runs sees its later calls, as it would anyway.
-        direct = publisher.delivers_only_to(state)
+        # Whether the session's state is the only subscriber that wants node messages
+        # (a live dashboard ignores them): its records are then made without message
+        # objects (see RTPublisher.delivers_only_to). Asked once: one that subscribes
+        # while this node runs sees its later calls, as it would anyway.
+        direct = publisher.delivers_only_to(state, RequestCreation, RequestSuccess)
         try:
             if direct:
                 state.record_created(

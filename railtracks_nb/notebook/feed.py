@@ -34,6 +34,13 @@ __all__ = ["_LiveFeed"]
 _CLOSED = object()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class _LiveFeed:
     """Turns a live session into coalesced, incremental deltas for one widget.
 
@@ -67,14 +74,13 @@ class _LiveFeed:
         self._extras_dirty = True
         self._last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
         self.seq = 0
         self.closed = False
         #: Every delta's rows as sent, ``(run_id, JSON bytes)``: the finished
         #: session's ``data`` is assembled from them (see :meth:`feed_bytes`).
         self.chunks: list[tuple[str, bytes]] = []
         self._closed_at: float | None = None
-        # Node messages change nothing here: flush() reads them from the session's state.
-        self._quiet = (m.RequestCreation, m.RequestSuccess, m.Broadcast)
         self._handlers = {
             m.RequestFailure: self._failed,
             m.RunStarted: self._run_changed,
@@ -84,20 +90,31 @@ class _LiveFeed:
         }
         # Inline: called on the session's loop as each message is published, where
         # the widget's comm lives; __call__ only notes what changed (a few microseconds).
+        # Node messages change nothing here (flush() reads the calls from the session's
+        # state, paced by its own timer while a run goes on), so they are not wanted:
+        # then the session records its calls without building them.
         self.subscription = session.publisher.subscribe(
-            self, f"railtracks_nb.notebook.widgets:{id(widget)}", inline=True
+            self,
+            f"railtracks_nb.notebook.widgets:{id(widget)}",
+            inline=True,
+            ignores=(m.RequestCreation, m.RequestSuccess, m.Broadcast),
         )
+        if self._running(info):  # shown in the middle of a run: follow it from now
+            self._schedule()
 
-    # The publisher's callback, called for every message: the hot path.
+    # The publisher's callback: run, lifecycle and failure messages.
     def __call__(self, message: Any) -> None:
         if self.closed:
             return
-        if type(message) not in self._quiet:
-            handler = self._handlers.get(type(message))
-            if handler is None or handler(message) is _CLOSED:
-                return
-        if self._timer is None:
-            self._schedule()
+        handler = self._handlers.get(type(message))
+        if handler is None or handler(message) is _CLOSED:
+            return
+        if self._timer is None or self._timer_loop is not _running_loop():
+            self._schedule()  # none due, or due on a loop that has ended (a past run's)
+
+    @staticmethod
+    def _running(info: Any) -> bool:
+        return any(run.status == "Open" for run in info.runs.values())
 
     def _failed(self, m: Any) -> None:
         self._extras_dirty = True  # the error list changed
@@ -120,20 +137,26 @@ class _LiveFeed:
         return None
 
     def _schedule(self) -> None:
+        """Flush now if the last flush was long enough ago, and time the next flush
+        while a run goes on (no message says a node was called)."""
         wait = self._last_flush + self.MIN_INTERVAL - time.monotonic()
         if wait <= 0:
             self.flush()
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+            if not self._running(self.session.rt_state.info):
+                return
+            wait = self.MIN_INTERVAL
+        loop = _running_loop()
+        if loop is None:
             return  # no loop to time with: the next message or the final flush sends it
+        if self._timer is not None:
+            self._timer.cancel()
         self._timer = loop.call_later(wait, self._on_timer)
+        self._timer_loop = loop
 
     def _on_timer(self) -> None:
         self._timer = None
         if not self.closed:
-            self.flush()
+            self._schedule()
 
     @property
     def id_table_size(self) -> int:

@@ -137,3 +137,35 @@ def test_shutdown_publisher_takes_no_new_subscribers():
     pub.shutdown()
     with pytest.raises(RuntimeError, match="shut down"):
         pub.subscribe(print)
+
+
+def test_ignored_message_kinds_are_not_delivered_and_leave_calls_unmessaged():
+    """A subscriber that ignores the node messages gets everything else; the session's
+    state stays the only one that wants node messages, so calls go without them."""
+    got: list[str] = []
+    quiet = (m.RequestCreation, m.RequestSuccess)
+
+    async def run() -> tuple[bool, bool]:
+        session = rt.Session(save_state=False, logging_setting="NONE")
+        async with session:
+            publisher, state = session.publisher, session.rt_state
+            sub = publisher.subscribe(lambda msg: got.append(msg.kind), "quiet", ignores=quiet)
+            alone = publisher.delivers_only_to(state, *quiet)
+            with pytest.raises(RuntimeError, match="bad leaf"):
+                await rt.call(tree, 2)
+            await asyncio.to_thread(publisher.flush_sync)
+            publisher.unsubscribe(sub)
+            loud = publisher.subscribe(lambda msg: None, "loud")
+            shared = publisher.delivers_only_to(state, *quiet)
+            publisher.unsubscribe(loud)
+        return alone, shared
+
+    alone, shared = asyncio.run(run())
+    assert alone and not shared
+    assert "RequestCreation" not in got and "RequestSuccess" not in got
+    assert {"RunStarted", "RunFinished", "RequestFailure", "Broadcast"} <= set(got)
+
+
+def test_ignores_takes_message_types_only():
+    with pytest.raises(TypeError, match="ignores"):
+        RTPublisher().subscribe(lambda msg: None, ignores=("RequestCreation",))  # type: ignore[arg-type]

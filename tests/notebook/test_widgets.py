@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import railtracks_nb as rt
+from railtracks_nb.engine import messages
 from railtracks_nb.execution._synthetic import synthetic_payload
 from railtracks_nb.notebook import export as export_mod
 from railtracks_nb.notebook import widgets
@@ -334,6 +335,42 @@ def test_coalescing_holds_everything_until_the_interval_or_the_close(monkeypatch
     assert len(rec.deltas) == 2
     rows = [row for _, rs in rec.deltas[1]["events"] for row in rs]
     assert len(rows) == 2 * 2 * 51
+    w.close()
+
+
+def test_a_dashboard_follows_a_long_run_by_its_own_clock(monkeypatch):
+    """The feed ignores node messages (the session then records calls without them)
+    and reads new calls on a timer of its own while a run goes on: rows arrive
+    during the run, not only when the session closes."""
+    monkeypatch.setattr(widgets._LiveFeed, "MIN_INTERVAL", 0.02)
+
+    @rt.function_node
+    async def slow(i: int) -> int:
+        await asyncio.sleep(0.01)
+        return i
+
+    @rt.function_node
+    async def steps(n: int) -> int:
+        return sum([await rt.call(slow, i) for i in range(n)])
+
+    session = rt.Session(save_state=False, logging_setting="NONE")
+    with session:
+        w = SessionDashboard(session)
+        rec = Recorder(w)
+        publisher = session.publisher
+        assert publisher.delivers_only_to(
+            session.rt_state, messages.RequestCreation, messages.RequestSuccess
+        )
+        assert rt.call_sync(steps, 20) == sum(range(20))
+        during = [row for d in rec.deltas for _, rows in d["events"] for row in rows]
+    assert len(rec.deltas) >= 3
+    assert sum(row[0] == "c" for row in during) >= 10  # sent while the run went on
+    truth = json.loads(json.dumps(session.to_payload()))
+    held = export_mod.expand_feed(json.loads(w.data))
+    key = lambda x: x["identifier"]  # noqa: E731
+    for got, run in zip(held["runs"], truth["runs"], strict=True):
+        assert sorted(got["nodes"], key=key) == sorted(run["nodes"], key=key)
+        assert sorted(got["edges"], key=key) == sorted(run["edges"], key=key)
     w.close()
 
 
