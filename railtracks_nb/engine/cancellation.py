@@ -1,4 +1,5 @@
-"""Stopping a run's task: cancel it, give it a grace period, leave it behind if it will not stop.
+"""Bounding a run's task: wait for it at most its timeout; stop it (cancel it, give it
+a grace period, leave it behind if it will not stop).
 
 A node may catch ``CancelledError`` and keep going; Python cannot force it to
 stop. A run that times out or is interrupted cancels its task repeatedly for
@@ -9,6 +10,7 @@ and the task is taken off its loop's task list so nothing waits for it forever.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,36 @@ logger = logs.get_logger("Session")
 #: seconds. A node that catches ``CancelledError`` and keeps going is left
 #: running after that: the caller gets its error anyway, and a warning names it.
 CANCEL_GRACE = 1.0
+
+
+async def wait_at_most(task: asyncio.Task[Any], timeout: float | None) -> bool:
+    """Wait until ``task`` is done or ``timeout`` seconds (``None``: no limit) have
+    passed; returns whether it is done. Being cancelled stops the wait, not the task.
+
+    Unlike ``asyncio.wait``, the timer runs in an empty context. A cancelled timer
+    stays in its loop's queue until its time comes (on a kernel's long-lived loop
+    with earlier timers pending, the whole timeout), and a timer holds a copy of
+    the context it was made in: every context variable's value would stay alive
+    that long, among them the session and all it recorded.
+    """
+    if timeout is None:
+        await asyncio.wait({task})
+        return True
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    timer = loop.call_later(timeout, wake, context=contextvars.Context())
+    task.add_done_callback(wake, context=contextvars.Context())
+    try:
+        await woken
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    return task.done()
 
 
 async def cancel_within(task: asyncio.Task[Any], grace: float) -> bool:

@@ -26,7 +26,7 @@ from ..core.serialization import safe_str
 from ..execution.state import Run
 from . import logs
 from .broadcasting import stamp_broadcast
-from .cancellation import CANCEL_GRACE, abandon, cancel_within
+from .cancellation import CANCEL_GRACE, abandon, cancel_within, wait_at_most
 from .closing import raise_save_error
 from .lifecycle import SessionState
 from .messages import (
@@ -156,8 +156,8 @@ class RunExecution:
         outcome: BaseException | None = None
         try:
             try:
-                done, _ = await asyncio.wait(
-                    {task}, timeout=None if timeout is None or timeout == float("inf") else timeout
+                done = await wait_at_most(
+                    task, None if timeout is None or timeout == float("inf") else timeout
                 )
             except asyncio.CancelledError:
                 self._interrupted = True

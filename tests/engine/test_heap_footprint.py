@@ -56,6 +56,22 @@ def test_a_finished_session_and_its_state_die_by_reference_counting(collector_of
     assert info() is None, "the session's ExecutionInfo is kept alive by a reference cycle"
 
 
+def test_a_session_on_a_long_lived_loop_dies_with_its_run(collector_off):
+    """A kernel's loop outlives every session run on it, and keeps a cancelled timer
+    until the timer's time comes: the run's timeout must not hold the session."""
+    loop = asyncio.new_event_loop()
+    # Something else of the kernel's, due before the run's timeout would be.
+    pending = loop.call_later(300, lambda: None)
+    try:
+        session = loop.run_until_complete(_run(20, timeout=600))
+        state = weakref.ref(session.rt_state)
+        del session
+        assert state() is None, "the run's timeout timer keeps the session alive"
+    finally:
+        pending.cancel()
+        loop.close()
+
+
 def _stamp_tuples(info) -> list[tuple]:
     """Every stamp tuple the state holds: node and request records (with their
     history), the runs' stamp lists, the stamper's list."""
