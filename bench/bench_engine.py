@@ -306,25 +306,22 @@ def targets(results: list[dict[str, object]], heavy: list[dict[str, object]]) ->
             f"{workload} within 3x of bare asyncio: {'met' if worst <= 3 else 'NOT met'} "
             f"(worst {worst:.2f}x)"
         )
-    for workload in ("sequential", "fan-out"):
-        for n in sizes:
-            on, off = row(workload, n, "railtracks_nb"), row(workload, n, "save_state=False")
-            if on and off:
+    for engine, label in (
+        ("railtracks_nb", "defaults within 1.2x of save_state=False"),
+        ("baseline", "baseline (--baseline) vs save_state=False"),
+    ):
+        for workload in ("sequential", "fan-out"):
+            for n in sizes:
+                on, off = row(workload, n, engine), row(workload, n, "save_state=False")
+                if not (on and off):
+                    continue
                 med = float(on["us_per_call_median"]) / float(off["us_per_call_median"])  # type: ignore[arg-type]
                 lo = float(on["us_per_call_min"]) / float(off["us_per_call_min"])  # type: ignore[arg-type]
+                verdict = ""
+                if engine == "railtracks_nb":
+                    verdict = "met " if med <= 1.2 else "NOT met "
                 lines.append(
-                    f"defaults within 1.2x of save_state=False, {workload} {n:,}: "
-                    f"{'met' if med <= 1.2 else 'NOT met'} ({med:.2f}x median, {lo:.2f}x min)"
-                )
-    for workload in ("sequential", "fan-out"):
-        for n in sizes:
-            base, off = row(workload, n, "baseline"), row(workload, n, "save_state=False")
-            if base and off:
-                med = float(base["us_per_call_median"]) / float(off["us_per_call_median"])  # type: ignore[arg-type]
-                lo = float(base["us_per_call_min"]) / float(off["us_per_call_min"])  # type: ignore[arg-type]
-                lines.append(
-                    f"baseline (--baseline) vs save_state=False, {workload} {n:,}: "
-                    f"{med:.2f}x median, {lo:.2f}x min"
+                    f"{label}, {workload} {n:,}: {verdict}({med:.2f}x median, {lo:.2f}x min)"
                 )
     fan = {n: row("fan-out", n, "save_state=False") for n in sizes}
     if 1_000 in fan and 10_000 in fan and fan[1_000] and fan[10_000]:

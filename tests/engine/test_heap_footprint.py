@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 import railtracks_nb as rt
+from railtracks_nb.core.encoding import collector_paused
 
 
 @rt.function_node
@@ -32,14 +33,9 @@ async def fan_out(n):
 @pytest.fixture
 def collector_off() -> Iterator[None]:
     """The collector off, so only reference counting frees anything."""
-    was_enabled = gc.isenabled()
     gc.collect()
-    gc.disable()
-    try:
+    with collector_paused():
         yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 async def _run(n: int, **options) -> rt.Session:
