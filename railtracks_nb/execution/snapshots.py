@@ -76,12 +76,18 @@ class LinkedNode(NamedTuple):
 
     def history(self) -> list[LinkedNode]:
         """Every snapshot of this node, oldest first."""
-        out: list[LinkedNode] = []
-        snap: LinkedNode | None = self
-        while snap is not None:
-            out.append(snap)
-            snap = snap.parent
-        return out[::-1]
+        return _oldest_first(self)
+
+
+def _oldest_first(snapshot: Any) -> list[Any]:
+    """``snapshot`` and every earlier one (its ``parent`` chain), oldest first; walked
+    iteratively, since a long-lived item's chain can be long."""
+    out = []
+    while snapshot is not None:
+        out.append(snapshot)
+        snapshot = snapshot.parent
+    out.reverse()
+    return out
 
 
 class RecordedNode(NamedTuple):
@@ -119,12 +125,8 @@ class RequestTemplate(NamedTuple):
     parent: RequestTemplate | None = None
 
     def history(self) -> list[RequestTemplate]:
-        out: list[RequestTemplate] = []
-        snap: RequestTemplate | None = self
-        while snap is not None:
-            out.append(snap)
-            snap = snap.parent
-        return out[::-1]
+        """Every snapshot of this request, oldest first."""
+        return _oldest_first(self)
 
     # -- Railtracks-compatible names ---------------------------------------------
     @property
