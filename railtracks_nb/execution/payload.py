@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -66,8 +67,8 @@ def _plain_items(items: Any) -> bool:
     return True
 
 
-def _stamp(raw: tuple) -> dict[str, Any]:
-    step, at, text = raw
+def _stamp_json(stamp: tuple) -> dict[str, Any]:
+    step, at, text = stamp
     return {"step": step, "time": at, "identifier": text}
 
 
@@ -93,7 +94,7 @@ def node_json(raw: tuple | None) -> dict[str, Any] | None:
         "identifier": identifier,
         "node_type": node_type,
         "name": name,
-        "stamp": _stamp(stamp),
+        "stamp": _stamp_json(stamp),
         "details": {"internals": _internals(extra, latency)},
         "parent": None if parent is None else node_json(parent),
     }
@@ -111,7 +112,7 @@ def edge_json(raw: tuple | None, owners: dict[int, str] | None = None) -> dict[s
         "identifier": identifier,
         "source": source,
         "target": target,
-        "stamp": _stamp(stamp),
+        "stamp": _stamp_json(stamp),
         "details": {
             "input_args": _plain(list(args)),
             "input_kwargs": _plain(kwargs) if kwargs else {},
@@ -122,20 +123,110 @@ def edge_json(raw: tuple | None, owners: dict[int, str] | None = None) -> dict[s
     }
 
 
-#: Parts that are the same in every record, shared by the records :func:`payload_pieces`
-#: encodes (and frees) at once; :func:`build_payload` hands out fresh ones instead.
+def _copy_tree(value: Any) -> Any:
+    """A JSON value with fresh lists and dicts (the strings and numbers shared)."""
+    kind = type(value)
+    if kind is list:
+        return [_copy_tree(item) for item in value]
+    if kind is dict:
+        return {key: _copy_tree(item) for key, item in value.items()}
+    return value
+
+
+#: The part that is the same in every engine-shaped node of a slice that
+#: :func:`payload_pieces` encodes (and frees) at once.
 _NO_DETAILS: dict[str, Any] = {"internals": {}}
-_NO_KWARGS: dict[str, Any] = {}
+
+
+def node_dict(
+    identifier: str,
+    name: str,
+    node_type: str,
+    stamp: tuple,
+    latency: float | None,
+    first_name: str,
+    first_type: str,
+    first: tuple,
+    *,
+    fresh: bool = True,
+) -> dict[str, Any]:
+    """An engine-shaped node (see :func:`_nodes`) as its saved-state dict; ``fresh=False``
+    shares an empty ``details`` between nodes (for a payload that is encoded, not
+    handed out)."""
+    if latency is not None:
+        details = {"internals": {"latency": {"total_time": latency}}}
+    else:
+        details = {"internals": {}} if fresh else _NO_DETAILS
+    return {
+        "identifier": identifier,
+        "node_type": node_type,
+        "name": name,
+        "stamp": _stamp_json(stamp),
+        "details": details,
+        "parent": {
+            "identifier": identifier,
+            "node_type": first_type,
+            "name": first_name,
+            "stamp": _stamp_json(first),
+            "details": {"internals": {}} if fresh else _NO_DETAILS,
+            "parent": None,
+        },
+    }
+
+
+def request_dict(
+    identifier: str,
+    source: str | None,
+    target: str,
+    args: Any,
+    kwargs: Any,
+    output: Any,
+    status: str,
+    stamp: tuple,
+    first: tuple,
+    *,
+    fresh: bool = True,
+) -> dict[str, Any]:
+    """An engine-shaped request (see :func:`_edges`; its values already JSON) as its
+    saved-state dict; ``fresh=False`` shares the arguments between its two snapshots
+    (for a payload that is encoded, not handed out)."""
+    return {
+        "identifier": identifier,
+        "source": source,
+        "target": target,
+        "stamp": _stamp_json(stamp),
+        "details": {
+            "input_args": args,
+            "input_kwargs": kwargs,
+            "status": status,
+            "output": output,
+        },
+        "parent": {
+            "identifier": identifier,
+            "source": source,
+            "target": target,
+            "stamp": _stamp_json(first),
+            "details": {
+                "input_args": _copy_tree(args) if fresh else args,
+                "input_kwargs": _copy_tree(kwargs) if fresh else kwargs,
+                "status": "Open",
+                "output": None,
+            },
+            "parent": None,
+        },
+    }
 
 
 def _nodes(
-    node_raw: Mapping[str, tuple], node_ids: list[str], *, fresh: bool = True
-) -> list[dict[str, Any] | None]:
+    node_raw: Mapping[str, tuple], node_ids: list[str], make: Callable[..., Any] = node_dict
+) -> list[Any]:
     """The saved-state form of these nodes (those in ``node_raw``), in order.
 
-    ``fresh=False`` shares the parts that are the same in every node between them
-    (for a payload that is encoded, not handed out)."""
-    out: list[dict[str, Any] | None] = []
+    A node of the engine's shape (created, then finished, no debug details) is
+    ``make(identifier, name, node_type, stamp, latency, first_name, first_type,
+    first)``; any other is :func:`node_json`.
+    """
+    out: list[Any] = []
     add = out.append
     for node_id in node_ids:
         raw = node_raw.get(node_id)
@@ -147,30 +238,7 @@ def _nodes(
             continue
         _, first_name, first_type, first, _, first_extra, first_latency, older = parent
         if first_extra is None and first_latency is None and older is None:
-            # the engine's shape: created, then finished, no debug details
-            step, at, text = stamp
-            first_step, first_at, first_text = first
-            if latency is not None:
-                details = {"internals": {"latency": {"total_time": latency}}}
-            else:
-                details = {"internals": {}} if fresh else _NO_DETAILS
-            add(
-                {
-                    "identifier": identifier,
-                    "node_type": node_type,
-                    "name": name,
-                    "stamp": {"step": step, "time": at, "identifier": text},
-                    "details": details,
-                    "parent": {
-                        "identifier": identifier,
-                        "node_type": first_type,
-                        "name": first_name,
-                        "stamp": {"step": first_step, "time": first_at, "identifier": first_text},
-                        "details": {"internals": {}} if fresh else _NO_DETAILS,
-                        "parent": None,
-                    },
-                }
-            )
+            add(make(identifier, name, node_type, stamp, latency, first_name, first_type, first))
         else:
             add(node_json(raw))
     return out
@@ -180,14 +248,15 @@ def _edges(
     request_raw: Mapping[str, tuple],
     request_ids: list[str],
     owners: dict[int, str],
-    *,
-    fresh: bool = True,
-) -> list[dict[str, Any] | None]:
+    make: Callable[..., Any] = request_dict,
+) -> list[Any]:
     """The saved-state form of these requests (those in ``request_raw``), in order.
 
-    ``fresh=False`` shares a request's arguments between its two snapshots, and an
-    empty ``input_kwargs`` between all (for a payload that is encoded, not handed out)."""
-    out: list[dict[str, Any] | None] = []
+    A request of the engine's shape (open, then finished, with the same arguments)
+    is ``make(identifier, source, target, args, kwargs, output, status, stamp,
+    first)`` with its values as JSON; any other is :func:`edge_json`.
+    """
+    out: list[Any] = []
     add = out.append
     for request_id in request_ids:
         raw = request_raw.get(request_id)
@@ -198,57 +267,19 @@ def _edges(
             add(edge_json(raw, owners))
             continue
         _, _, _, first_args, first_kwargs, first_output, first_status, first, _, older = parent
-        if (  # the engine's shape: open, then finished, with the same arguments
+        if (
             older is None
             and first_args is args
             and first_kwargs is kwargs
             and first_output is None
             and first_status == "Open"
         ):
-            plain_args = _plain_items(args)
-            args_json = list(args) if plain_args else to_jsonable(list(args))
-            if kwargs:
-                kwargs_json = _plain(kwargs)
-                first_kwargs_json = _plain(kwargs) if fresh else kwargs_json
-            else:
-                kwargs_json = {} if fresh else _NO_KWARGS
-                first_kwargs_json = {} if fresh else _NO_KWARGS
-            if not fresh:
-                first_args_json = args_json
-            else:
-                first_args_json = list(args) if plain_args else to_jsonable(list(args))
             kind = type(output)
             if kind not in _SCALARS or (kind is int and output.bit_length() > _MAX_INT_BITS):
                 output = _output(output, status, identifier, owners)
-            step, at, text = stamp
-            first_step, first_at, first_text = first
-            add(
-                {
-                    "identifier": identifier,
-                    "source": source,
-                    "target": target,
-                    "stamp": {"step": step, "time": at, "identifier": text},
-                    "details": {
-                        "input_args": args_json,
-                        "input_kwargs": kwargs_json,
-                        "status": status,
-                        "output": output,
-                    },
-                    "parent": {
-                        "identifier": identifier,
-                        "source": source,
-                        "target": target,
-                        "stamp": {"step": first_step, "time": first_at, "identifier": first_text},
-                        "details": {
-                            "input_args": first_args_json,
-                            "input_kwargs": first_kwargs_json,
-                            "status": "Open",
-                            "output": None,
-                        },
-                        "parent": None,
-                    },
-                }
-            )
+            args = list(args) if _plain_items(args) else to_jsonable(list(args))
+            kwargs = _plain(kwargs) if kwargs else {}
+            add(make(identifier, source, target, args, kwargs, output, status, stamp, first))
         else:
             add(edge_json(raw, owners))
     return out
@@ -343,6 +374,24 @@ def build_payload(info: ExecutionInfo, extras_key: str) -> dict[str, Any]:
 SLICE = 250
 
 
+@dataclass(frozen=True)
+class SliceWriter:
+    """A faster way to build and encode a slice of records (see
+    :mod:`.payload_structs`), which :func:`payload_pieces` tries first.
+
+    ``node`` and ``request`` make an engine-shaped record (the ``make`` of
+    :func:`_nodes` and :func:`_edges`), ``step`` a step from its stamp tuple;
+    ``encode`` writes a list of them mixed with dicts, and raises one of
+    ``refuses`` for a slice it cannot write (which is then written from dicts).
+    """
+
+    node: Callable[..., Any]
+    request: Callable[..., Any]
+    step: Callable[..., Any]
+    encode: Callable[[Any], bytes]
+    refuses: tuple[type[BaseException], ...]
+
+
 def payload_pieces(
     info: ExecutionInfo,
     extras_key: str,
@@ -350,6 +399,7 @@ def payload_pieces(
     encode: Callable[[Any], bytes],
     separator: bytes,
     head: dict[str, Any] | None = None,
+    fast: SliceWriter | None = None,
 ) -> Iterator[bytes]:
     """``encode(build_payload(info))`` in pieces whose concatenation is that document.
 
@@ -358,7 +408,8 @@ def payload_pieces(
     writes any JSON value; ``separator`` is what it puts between the items of a
     list (``b", "`` for the standard library, ``b","`` for orjson). With the
     standard library the pieces add up to ``json.dumps(build_payload(info))``
-    byte for byte.
+    byte for byte. With ``fast``, each slice of records is written by it when it
+    can (the same document; its spelling is ``fast.encode``'s).
     """
     node_raw = info.node_forest.records
     request_raw = info.request_forest.records
@@ -367,43 +418,68 @@ def payload_pieces(
     # are then replaced by the lists, encoded a slice at a time. A marker holds a
     # fresh random token, so no string of the session can be taken for one.
     token = uuid.uuid4().hex
-    lists: list[Callable[[], Iterator[list[Any]]]] = []
+    Build = Callable[[list[Any]], list[Any]]
+    lists: list[tuple[list[Any], Build, Build | None]] = []
 
-    def marker(make: Callable[[], Iterator[list[Any]]]) -> str:
-        lists.append(make)
+    def marker(items: list[Any], build: Build, quick: Build | None) -> str:
+        lists.append((items, build, quick))
         return f"rt-list-{token}-{len(lists) - 1}"
 
     runs = []
     for run in info.runs.values():
         entry = run_head(info, run)
-        node_ids, request_ids, stamps = run.node_ids, run.request_ids, run.raw_stamps
-        entry["nodes"] = marker(partial(_sliced, node_ids, partial(_nodes, node_raw, fresh=False)))
-        entry["edges"] = marker(
-            partial(_sliced, request_ids, partial(_edges, request_raw, owners=owners, fresh=False))
+        nodes = partial(_nodes, node_raw)
+        edges = partial(_edges, request_raw, owners=owners)
+        entry["nodes"] = marker(
+            run.node_ids,
+            partial(nodes, make=_shared_node_dict),
+            None if fast is None else partial(nodes, make=fast.node),
         )
-        entry["steps"] = marker(partial(_sliced, stamps, _steps))
+        entry["edges"] = marker(
+            run.request_ids,
+            partial(edges, make=_shared_request_dict),
+            None if fast is None else partial(edges, make=fast.request),
+        )
+        steps = None if fast is None else partial(_each_step, fast.step)
+        entry["steps"] = marker(run.raw_stamps, _steps, steps)
         runs.append(entry)
     skeleton = dict(head) if head is not None else build_payload_head(info)
     skeleton["runs"] = runs
     if extras is not None:
         skeleton[extras_key] = extras
     text = encode(skeleton)
-    for index, make in enumerate(lists):
+    for index, (items, build, quick) in enumerate(lists):
         before, text = text.split(f'"rt-list-{token}-{index}"'.encode(), 1)
         yield before
         yield b"["
         first = True
-        for chunk in make():
-            if chunk:
+        for chunk in _slices(items):
+            piece = None
+            if quick is not None and fast is not None:
+                try:
+                    piece = fast.encode(quick(chunk))
+                except fast.refuses:
+                    piece = None  # written from dicts below
+            if piece is None:
+                piece = encode(build(chunk))
+            if len(piece) > 2:  # not "[]": every record of the slice was gone
                 if not first:
                     yield separator
-                yield encode(chunk)[1:-1]
+                yield piece[1:-1]
                 first = False
         yield b"]"
     yield text
 
 
-def _sliced(items: list[Any], build: Callable[[list[Any]], list[Any]]) -> Iterator[list[Any]]:
+_shared_node_dict = partial(node_dict, fresh=False)
+_shared_request_dict = partial(request_dict, fresh=False)
+
+
+def _each_step(make: Callable[..., Any], raw_stamps: list[tuple]) -> list[Any]:
+    return [make(*raw) for raw in raw_stamps]
+
+
+def _slices(items: list[Any]) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, SLICE)):
-        yield build(chunk)
+        yield chunk

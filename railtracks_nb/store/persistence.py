@@ -17,6 +17,7 @@ from ..core.encoding import collector_paused, dumps_payload, dumps_stdlib, paylo
 from ..core.exceptions import SavedStateError
 from ..core.extras import EXTRAS_KEY
 from ..execution.payload import build_payload_head, payload_pieces, run_head
+from ..execution.payload_structs import slice_writer
 from .locking import store_lock
 from .safe_read import read_payload
 
@@ -40,7 +41,9 @@ def save_session(session: Session) -> Path:
     """Save a session under its name, else its flow's name, else its identifier.
 
     The file is encoded as it is written, a slice of nodes at a time (see
-    :func:`~railtracks_nb.execution.payload.payload_pieces`), by orjson when it is installed.
+    :func:`~railtracks_nb.execution.payload.payload_pieces`): the records as msgspec
+    structs (:mod:`~railtracks_nb.execution.payload_structs`), the rest by orjson,
+    each falling back to the standard library when it is not installed.
     What the store needs (the name, the tags, the catalog's summary) is worked
     out on a light payload: the head, the extras and each run's node ids.
     """
@@ -62,7 +65,13 @@ def save_session(session: Session) -> Path:
         first = {key: final.get(key) for key in head}
         extras = final.get(EXTRAS_KEY) or None
         return payload_pieces(
-            info, EXTRAS_KEY, extras, dumps_payload, payload_separator(), head=first
+            info,
+            EXTRAS_KEY,
+            extras,
+            dumps_payload,
+            payload_separator(),
+            head=first,
+            fast=slice_writer(),
         )
 
     path = _save(light, name, None, pieces)

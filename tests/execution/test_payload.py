@@ -9,6 +9,7 @@ session that has every kind of value a node can take or return.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import math
@@ -23,7 +24,13 @@ from railtracks_nb.core import encoding
 from railtracks_nb.core.serialization import to_jsonable
 from railtracks_nb.engine.scope import current_session
 from railtracks_nb.execution import payload as payload_module
-from railtracks_nb.execution.payload import build_payload, failure_json, payload_pieces
+from railtracks_nb.execution import payload_structs
+from railtracks_nb.execution.payload import (
+    SliceWriter,
+    build_payload,
+    failure_json,
+    payload_pieces,
+)
 from railtracks_nb.execution.snapshots import LinkedNode, RequestTemplate
 from railtracks_nb.execution.state import EXTRAS_KEY, ExecutionInfo
 from railtracks_nb.store import persistence
@@ -226,9 +233,12 @@ def test_to_payload_is_byte_for_byte_the_reference(varied_session):
     assert varied_session.info.graph_serialization() == _info_reference_text(varied_session)
 
 
-def _pieces(session: rt.Session, encode, separator: bytes) -> bytes:
+def _pieces(
+    session: rt.Session, encode: Any, separator: bytes, fast: SliceWriter | None = None
+) -> bytes:
     extras = session.extras()
-    return b"".join(payload_pieces(session.rt_state.info, EXTRAS_KEY, extras, encode, separator))
+    info = session.rt_state.info
+    return b"".join(payload_pieces(info, EXTRAS_KEY, extras, encode, separator, fast=fast))
 
 
 @pytest.mark.parametrize("slice_size", [1, 2, 7, 1000])
@@ -244,6 +254,65 @@ def test_orjson_writes_the_same_document(varied_session, monkeypatch, slice_size
     monkeypatch.setattr(payload_module, "SLICE", slice_size)
     expected = json.loads(_info_reference_text(varied_session))
     assert json.loads(_pieces(varied_session, encoding.dumps_payload, b",")) == expected
+
+
+needs_msgspec = pytest.mark.skipif(
+    payload_structs.msgspec is None, reason="msgspec is not installed"
+)
+
+
+def _counting(writer: SliceWriter, counts: dict[str, int]) -> SliceWriter:
+    """``writer``, counting the records it makes (so a test knows it was used)."""
+
+    def counted(kind: str, make: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            counts[kind] = counts.get(kind, 0) + 1
+            return make(*args)
+
+        return wrapper
+
+    return dataclasses.replace(
+        writer,
+        node=counted("node", writer.node),
+        request=counted("request", writer.request),
+        step=counted("step", writer.step),
+    )
+
+
+@needs_msgspec
+@pytest.mark.parametrize("slice_size", [1, 7, 1000])
+def test_msgspec_structs_write_the_same_document(varied_session, monkeypatch, slice_size):
+    """Engine-shaped records as structs, the others as dicts, in slices: the bytes
+    msgspec writes for the whole payload as dicts, and the reference document."""
+    monkeypatch.setattr(payload_module, "SLICE", slice_size)
+    counts: dict[str, int] = {}
+    fast = _counting(payload_structs.slice_writer(), counts)
+    encode = payload_structs.msgspec.json.encode
+    written = _pieces(varied_session, encode, b",", fast=fast)
+    info = varied_session.rt_state.info
+    assert written == encode(build_payload(info, EXTRAS_KEY))
+    assert json.loads(written) == json.loads(_info_reference_text(varied_session))
+    # Most records took the structs (the rest are the hard cases, as dicts).
+    assert counts["node"] >= len(info.node_forest) - 2
+    assert counts["request"] >= len(info.request_forest) - 4
+    assert counts["step"] == sum(len(run.raw_stamps) for run in info.runs.values())
+
+
+@needs_msgspec
+def test_a_slice_msgspec_refuses_is_written_from_dicts(monkeypatch):
+    """A lone surrogate (which msgspec will not write) in one slice: that slice is
+    written by the standard library, the others by msgspec; one document."""
+    monkeypatch.setattr(payload_module, "SLICE", 2)
+    with rt.Session(save_state=False, logging_setting="NONE") as session:
+        rt.call_sync(echo, "fine")
+        rt.call_sync(echo, "lone \ud800 surrogate")
+        rt.call_sync(echo, "fine again")
+    counts: dict[str, int] = {}
+    fast = _counting(payload_structs.slice_writer(), counts)
+    written = _pieces(session, encoding.dumps_stdlib, b", ", fast=fast)
+    assert json.loads(written) == json.loads(_info_reference_text(session))
+    assert b"\\ud800" in written  # escaped, as the standard library writes it
+    assert counts["request"] >= 3
 
 
 def test_the_reference_session_has_what_it_should(varied_session):
@@ -262,20 +331,25 @@ def test_the_reference_session_has_what_it_should(varied_session):
     assert len(payload["runs"]) == 3
 
 
-@pytest.mark.parametrize("use_orjson", [True, False])
-def test_the_saved_file_is_the_reference(home, monkeypatch, state_schema, use_orjson):
-    if use_orjson and encoding.orjson is None:
+@pytest.mark.parametrize("encoders", ["msgspec+orjson", "orjson", "stdlib"])
+def test_the_saved_file_is_the_reference(home, monkeypatch, state_schema, encoders):
+    """Saved with each encoder the package can use (the fast ones are optional)."""
+    if "msgspec" in encoders and payload_structs.msgspec is None:
+        pytest.skip("msgspec is not installed")
+    if "orjson" in encoders and encoding.orjson is None:
         pytest.skip("orjson is not installed")
-    if not use_orjson:
+    if "msgspec" not in encoders:
+        monkeypatch.setattr(payload_structs, "msgspec", None)
+    if "orjson" not in encoders:
         monkeypatch.setattr(encoding, "orjson", None)
     session = _varied_session(save_state=False)
     persistence.save_session(session)
     data = (home / "varied.json").read_bytes()
     expected = _reference_text(session)
-    if use_orjson:
-        assert json.loads(data) == json.loads(expected)
-    else:  # the standard library writes exactly what it always wrote
+    if encoders == "stdlib":  # the standard library writes exactly what it always wrote
         assert data == expected.encode()
+    else:
+        assert json.loads(data) == json.loads(expected)
     jsonschema.validate(json.loads(data), state_schema)
     loaded = rt.load(home / "varied.json")
     assert len(loaded.info.node_forest) == len(session.rt_state.info.node_forest)
