@@ -400,7 +400,7 @@ def payload_pieces(
     separator: bytes,
     head: dict[str, Any] | None = None,
     fast: SliceWriter | None = None,
-) -> Iterator[bytes]:
+) -> Iterator[bytes | memoryview]:
     """``encode(build_payload(info))`` in pieces whose concatenation is that document.
 
     ``head`` replaces the first fields (:func:`build_payload_head`), ``extras`` is
@@ -465,7 +465,7 @@ def payload_pieces(
             if len(piece) > 2:  # not "[]": every record of the slice was gone
                 if not first:
                     yield separator
-                yield piece[1:-1]
+                yield memoryview(piece)[1:-1]  # the items, without copying them
                 first = False
         yield b"]"
     yield text

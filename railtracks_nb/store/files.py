@@ -84,14 +84,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     _atomic_write(path, [text.encode("utf-8")])
 
 
-def atomic_write_chunks(path: Path, pieces: Iterable[bytes]) -> None:
+def atomic_write_chunks(path: Path, pieces: Iterable[bytes | memoryview]) -> None:
     """Write the concatenation of ``pieces`` to ``path`` all at once: readers see the
     old file or the new one. ``pieces`` may be a generator: it is consumed as the
     file is written, so the whole content never has to be in memory."""
     _atomic_write(path, pieces)
 
 
-def _atomic_write(path: Path, pieces: Iterable[bytes]) -> None:
+def _atomic_write(path: Path, pieces: Iterable[bytes | memoryview]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     # os.open with 0o666 lets the umask decide the mode, like a plain open() would

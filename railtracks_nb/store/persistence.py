@@ -61,7 +61,7 @@ def save_session(session: Session) -> Path:
         EXTRAS_KEY: session.extras(),  # brought up to date, as JSON
     }
 
-    def pieces(final: dict[str, Any]) -> Iterable[bytes]:
+    def pieces(final: dict[str, Any]) -> Iterable[bytes | memoryview]:
         first = {key: final.get(key) for key in head}
         extras = final.get(EXTRAS_KEY) or None
         return payload_pieces(
@@ -83,7 +83,7 @@ def _save(
     payload: dict[str, Any],
     name: str,
     home: Path | None,
-    pieces: Callable[[dict[str, Any]], Iterable[bytes]],
+    pieces: Callable[[dict[str, Any]], Iterable[bytes | memoryview]],
 ) -> Path:
     """Write ``pieces(payload)`` as ``<home>/<name>.json`` (``payload`` given the name and
     tags the store keeps for its file first), and note it in the catalog."""
