@@ -274,15 +274,23 @@ def _edges(
             and first_output is None
             and first_status == "Open"
         ):
-            kind = type(output)
-            if kind not in _SCALARS or (kind is int and output.bit_length() > _MAX_INT_BITS):
-                output = _output(output, status, identifier, owners)
-            args = list(args) if _plain_items(args) else to_jsonable(list(args))
-            kwargs = _plain(kwargs) if kwargs else {}
+            args, kwargs, output = json_values(args, kwargs, output, status, identifier, owners)
             add(make(identifier, source, target, args, kwargs, output, status, stamp, first))
         else:
             add(edge_json(raw, owners))
     return out
+
+
+def json_values(
+    args: tuple, kwargs: Any, output: Any, status: str, identifier: str, owners: dict[int, str]
+) -> tuple[list[Any], Any, Any]:
+    """An engine-shaped request's arguments and output as JSON (its ``details``):
+    values that are JSON already are used as they are, without the generic walk."""
+    kind = type(output)
+    if kind not in _SCALARS or (kind is int and output.bit_length() > _MAX_INT_BITS):
+        output = _output(output, status, identifier, owners)
+    listed = list(args) if _plain_items(args) else to_jsonable(list(args))
+    return listed, _plain(kwargs) if kwargs else {}, output
 
 
 def _output(output: Any, status: str, identifier: str, owners: dict[int, str]) -> Any:
@@ -379,16 +387,18 @@ class SliceWriter:
     """A faster way to build and encode a slice of records (see
     :mod:`.payload_structs`), which :func:`payload_pieces` tries first.
 
-    ``node`` and ``request`` make an engine-shaped record (the ``make`` of
-    :func:`_nodes` and :func:`_edges`), ``step`` a step from its stamp tuple;
-    ``encode`` writes a list of them mixed with dicts, and raises one of
-    ``refuses`` for a slice it cannot write (which is then written from dicts).
+    ``nodes(node_raw, node_ids)``, ``edges(request_raw, request_ids, owners)`` and
+    ``steps(raw_stamps)`` give a slice's records in the saved-state form, as
+    :func:`_nodes`, :func:`_edges` and :func:`_steps` do. ``encoder()`` makes the
+    function that writes the slices of one document: it writes a list of those
+    records (objects of its own mixed with dicts), and raises one of ``refuses`` for
+    a slice it cannot write (which is then written from dicts).
     """
 
-    node: Callable[..., Any]
-    request: Callable[..., Any]
-    step: Callable[..., Any]
-    encode: Callable[[Any], bytes]
+    nodes: Callable[[Mapping[str, tuple], list[str]], list[Any]]
+    edges: Callable[[Mapping[str, tuple], list[str], dict[int, str]], list[Any]]
+    steps: Callable[[list[tuple]], list[Any]]
+    encoder: Callable[[], Callable[[Any], bytes]]
     refuses: tuple[type[BaseException], ...]
 
 
@@ -409,7 +419,7 @@ def payload_pieces(
     list (``b", "`` for the standard library, ``b","`` for orjson). With the
     standard library the pieces add up to ``json.dumps(build_payload(info))``
     byte for byte. With ``fast``, each slice of records is written by it when it
-    can (the same document; its spelling is ``fast.encode``'s).
+    can (the same document; its spelling is its encoder's).
     """
     node_raw = info.node_forest.records
     request_raw = info.request_forest.records
@@ -433,21 +443,21 @@ def payload_pieces(
         entry["nodes"] = marker(
             run.node_ids,
             partial(nodes, make=_shared_node_dict),
-            None if fast is None else partial(nodes, make=fast.node),
+            None if fast is None else partial(fast.nodes, node_raw),
         )
         entry["edges"] = marker(
             run.request_ids,
             partial(edges, make=_shared_request_dict),
-            None if fast is None else partial(edges, make=fast.request),
+            None if fast is None else _with_owners(fast.edges, request_raw, owners),
         )
-        steps = None if fast is None else partial(_each_step, fast.step)
-        entry["steps"] = marker(run.raw_stamps, _steps, steps)
+        entry["steps"] = marker(run.raw_stamps, _steps, None if fast is None else fast.steps)
         runs.append(entry)
     skeleton = dict(head) if head is not None else build_payload_head(info)
     skeleton["runs"] = runs
     if extras is not None:
         skeleton[extras_key] = extras
     text = encode(skeleton)
+    encode_fast = None if fast is None else fast.encoder()
     for index, (items, build, quick) in enumerate(lists):
         before, text = text.split(f'"rt-list-{token}-{index}"'.encode(), 1)
         yield before
@@ -455,9 +465,9 @@ def payload_pieces(
         first = True
         for chunk in _slices(items):
             piece = None
-            if quick is not None and fast is not None:
+            if quick is not None and encode_fast is not None and fast is not None:
                 try:
-                    piece = fast.encode(quick(chunk))
+                    piece = encode_fast(quick(chunk))
                 except fast.refuses:
                     piece = None  # written from dicts below
             if piece is None:
@@ -475,8 +485,12 @@ _shared_node_dict = partial(node_dict, fresh=False)
 _shared_request_dict = partial(request_dict, fresh=False)
 
 
-def _each_step(make: Callable[..., Any], raw_stamps: list[tuple]) -> list[Any]:
-    return [make(*raw) for raw in raw_stamps]
+def _with_owners(
+    edges: Callable[[Mapping[str, tuple], list[str], dict[int, str]], list[Any]],
+    request_raw: Mapping[str, tuple],
+    owners: dict[int, str],
+) -> Callable[[list[str]], list[Any]]:
+    return lambda request_ids: edges(request_raw, request_ids, owners)
 
 
 def _slices(items: list[Any]) -> Iterator[list[Any]]:
