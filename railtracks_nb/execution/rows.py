@@ -43,7 +43,7 @@ Row = list[Any]
 #: A row's kinds: created, succeeded, failed, a stamp of no request.
 ROW_KINDS = ("c", "s", "f", "x")
 
-_SCALARS = (str, int, bool, type(None))
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def fast_json(value: Any, depth: int = 0) -> Any:
@@ -200,10 +200,16 @@ class RowReader:
             name, kind = (node[1], node[2]) if node is not None else (node_id, "Other")
             add(["c", stamp[0], stamp[1], stamp[2], request_id, caller, node_id, name, kind,
                  _fast_args(args), fast_json(kwargs) if kwargs else {}])  # fmt: skip
-            if raw[6] == "Open":
+            status = raw[6]
+            if status == "Open":
                 self.open[request_id] = None
-            else:
+            elif status == "Failed" or node is None:
                 add(ended_row(raw, nodes, owners))
+            else:  # ended_row's success row, inline: this loop runs once per node
+                output, end = raw[5], raw[7]
+                if type(output) not in _SCALARS:
+                    output = fast_json(output)
+                add(["s", end[0], end[1], end[2], request_id, output, node[6]])
         return rows
 
 

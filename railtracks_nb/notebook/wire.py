@@ -131,6 +131,9 @@ class RowEncoder:
         """Rewrite ``rows`` (in order) to their wire form, in place, updating the table;
         returns them."""
         requests, running = self._requests, self._running
+        # The default texts of the last caller and callee names seen: siblings share
+        # them, and making them again for every row was most of this loop's cost.
+        caller_name = name = created = finished = ""
         count = len(rows)
         i = 0
         while i < count:
@@ -138,22 +141,25 @@ class RowEncoder:
             i += 1
             kind = row[0]
             if kind == "c":
-                caller, name = row[5], row[7]
-                if caller is None:
-                    if row[3] == f"START CREATED {name}":
-                        row[3] = None
-                else:
-                    known = running.get(caller)
-                    if known is not None:
-                        row[5] = known[0]
-                        if row[3] == f"{known[1]} CREATED {name}":
-                            row[3] = None
+                caller = row[5]
+                known = None if caller is None else running.get(caller)
+                calling = "START" if known is None else known[1]
+                if row[7] != name or calling != caller_name:
+                    caller_name, name = calling, row[7]
+                    created = f"{caller_name} CREATED {name}"
+                    finished = _DEFAULT_END["s"] + name
+                if known is not None:
+                    row[5] = known[0]
+                if (caller is None or known is not None) and row[3] == created:
+                    row[3] = None
                 size = self.size
                 self.size = size + 2
                 end = rows[i] if i < count else None
                 if end is not None and end[4] == row[4] and end[0] in _ENDS:
                     # Ended already (the usual case): nothing to remember about it.
-                    _end(end, size, name)
+                    end[4] = size
+                    if end[3] == (finished if end[0] == "s" else _DEFAULT_END["f"] + name):
+                        end[3] = None
                     i += 1
                 else:
                     requests[row[4]] = (size, row[6], name)

@@ -3,7 +3,7 @@
 The store's folder is ``.railtracks/`` under the working directory, or
 ``$RAILTRACKS_HOME``. A session's file name is made from its name, made safe for
 every filesystem (bytes, not characters, are what filesystems limit). Writes are
-atomic: the JSON goes to a temporary file in the same folder, is flushed to disk,
+atomic: the JSON goes to a temporary file in the same folder, is flushed to disk
 and replaces the target in one ``os.replace``, so a crash or an interrupt never
 leaves half a file.
 """
@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from ..core.exceptions import SavedStateError
 
@@ -99,7 +100,7 @@ def _atomic_write(path: Path, pieces: Iterable[bytes | memoryview]) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.writelines(pieces)
+            _write_early(handle, pieces)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -109,6 +110,34 @@ def _atomic_write(path: Path, pieces: Iterable[bytes | memoryview]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+#: How much is written before the disk is asked to start writing it (see _write_early).
+WRITEBACK_STEP = 2 << 20
+
+
+def _write_early(handle: BinaryIO, pieces: Iterable[bytes | memoryview]) -> None:
+    """Write ``pieces``, asking the kernel to start writing each few megabytes to disk
+    while the rest is made, so the closing ``fsync`` waits for little more than the last
+    of them (it was up to a fifth of a large session's save).
+
+    ``POSIX_FADV_DONTNEED`` starts writeback of the range without waiting for it on
+    Linux (as PostgreSQL's ``pg_flush_data`` uses it where ``sync_file_range`` is not to
+    be had); a system without ``posix_fadvise`` writes as usual. Pages already on disk
+    may be dropped from the cache, which only costs a reader of the file a disk read.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        handle.writelines(pieces)
+        return
+    fd = handle.fileno()
+    written = started = 0
+    for piece in pieces:
+        written += handle.write(piece)
+        if written - started >= WRITEBACK_STEP:
+            handle.flush()
+            advise(fd, started, written - started, os.POSIX_FADV_DONTNEED)
+            started = written
 
 
 def _display_path(path: Path) -> str:

@@ -95,6 +95,32 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_a_long_write_asks_for_writeback_of_each_step_and_writes_every_byte(
+    tmp_path, monkeypatch
+):
+    """Each WRITEBACK_STEP written is handed to the disk early (contiguous ranges,
+    in order); the file is still exactly the pieces."""
+    monkeypatch.setattr(files, "WRITEBACK_STEP", 1000)
+    advised: list[tuple[int, int, int]] = []
+    real = os.posix_fadvise
+
+    def spy(fd: int, offset: int, length: int, advice: int) -> None:
+        advised.append((offset, length, advice))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", spy)
+    pieces = [bytes([65 + i % 26]) * (300 + 37 * i) for i in range(40)]
+    files.atomic_write_chunks(tmp_path / "long.json", iter(pieces))
+    assert (tmp_path / "long.json").read_bytes() == b"".join(pieces)
+    assert len(advised) >= 20
+    assert {advice for *_, advice in advised} == {os.POSIX_FADV_DONTNEED}
+    ends = [offset + length for offset, length, _ in advised]
+    assert [offset for offset, _, _ in advised] == [0, *ends[:-1]]  # contiguous
+    assert all(length >= 1000 for _, length, _ in advised)
+    assert ends[-1] <= sum(map(len, pieces))
+
+
 def test_unserializable_outputs_never_break_a_save(home):
     @rt.function_node
     async def odd():
