@@ -217,14 +217,33 @@ def request_dict(
     }
 
 
+def created_snapshot(raw: tuple) -> tuple | None:
+    """The snapshot a node record was created with, if the record has the engine's
+    shape (created, then finished once, no debug details in either); else None."""
+    parent = raw[7]
+    if raw[5] is None and parent is not None and parent[5] is None and parent[6] is None:
+        return parent if parent[7] is None else None
+    return None
+
+
+def opened_snapshot(raw: tuple) -> tuple | None:
+    """The snapshot a request record was opened with, if the record has the engine's
+    shape (opened, then ended once, the same arguments in both); else None."""
+    parent = raw[9]
+    if parent is not None and parent[9] is None and parent[5] is None:
+        if parent[3] is raw[3] and parent[4] is raw[4] and parent[6] == "Open":
+            return parent
+    return None
+
+
 def _nodes(
     node_raw: Mapping[str, tuple], node_ids: list[str], make: Callable[..., Any] = node_dict
 ) -> list[Any]:
     """The saved-state form of these nodes (those in ``node_raw``), in order.
 
-    A node of the engine's shape (created, then finished, no debug details) is
-    ``make(identifier, name, node_type, stamp, latency, first_name, first_type,
-    first)``; any other is :func:`node_json`.
+    A node of the engine's shape (:func:`created_snapshot`) is ``make(identifier,
+    name, node_type, stamp, latency, first_name, first_type, first)``; any other is
+    :func:`node_json`.
     """
     out: list[Any] = []
     add = out.append
@@ -232,15 +251,12 @@ def _nodes(
         raw = node_raw.get(node_id)
         if raw is None:
             continue
-        identifier, name, node_type, stamp, _run, extra, latency, parent = raw
-        if extra is not None or parent is None:
+        created = created_snapshot(raw)
+        if created is None:
             add(node_json(raw))
             continue
-        _, first_name, first_type, first, _, first_extra, first_latency, older = parent
-        if first_extra is None and first_latency is None and older is None:
-            add(make(identifier, name, node_type, stamp, latency, first_name, first_type, first))
-        else:
-            add(node_json(raw))
+        identifier, name, node_type, stamp, _run, _extra, latency, _ = raw
+        add(make(identifier, name, node_type, stamp, latency, created[1], created[2], created[3]))
     return out
 
 
@@ -252,9 +268,9 @@ def _edges(
 ) -> list[Any]:
     """The saved-state form of these requests (those in ``request_raw``), in order.
 
-    A request of the engine's shape (open, then finished, with the same arguments)
-    is ``make(identifier, source, target, args, kwargs, output, status, stamp,
-    first)`` with its values as JSON; any other is :func:`edge_json`.
+    A request of the engine's shape (:func:`opened_snapshot`) is ``make(identifier,
+    source, target, args, kwargs, output, status, stamp, first)`` with its values as
+    JSON; any other is :func:`edge_json`.
     """
     out: list[Any] = []
     add = out.append
@@ -262,22 +278,13 @@ def _edges(
         raw = request_raw.get(request_id)
         if raw is None:
             continue
-        identifier, source, target, args, kwargs, output, status, stamp, _run, parent = raw
-        if parent is None:
+        opened = opened_snapshot(raw)
+        if opened is None:
             add(edge_json(raw, owners))
             continue
-        _, _, _, first_args, first_kwargs, first_output, first_status, first, _, older = parent
-        if (
-            older is None
-            and first_args is args
-            and first_kwargs is kwargs
-            and first_output is None
-            and first_status == "Open"
-        ):
-            args, kwargs, output = json_values(args, kwargs, output, status, identifier, owners)
-            add(make(identifier, source, target, args, kwargs, output, status, stamp, first))
-        else:
-            add(edge_json(raw, owners))
+        identifier, source, target, args, kwargs, output, status, stamp, _run, _ = raw
+        args, kwargs, output = json_values(args, kwargs, output, status, identifier, owners)
+        add(make(identifier, source, target, args, kwargs, output, status, stamp, opened[7]))
     return out
 
 
@@ -387,17 +394,17 @@ class SliceWriter:
     """A faster way to build and encode a slice of records (see
     :mod:`.payload_structs`), which :func:`payload_pieces` tries first.
 
-    ``nodes(node_raw, node_ids)``, ``edges(request_raw, request_ids, owners)`` and
-    ``steps(raw_stamps)`` give a slice's records in the saved-state form, as
-    :func:`_nodes`, :func:`_edges` and :func:`_steps` do. ``encoder()`` makes the
-    function that writes the slices of one document: it writes a list of those
-    records (objects of its own mixed with dicts), and raises one of ``refuses`` for
-    a slice it cannot write (which is then written from dicts).
+    ``node`` and ``request`` make an engine-shaped record (the ``make`` of
+    :func:`_nodes` and :func:`_edges`), ``step`` a step from its stamp tuple.
+    ``encoder()`` makes the function that writes the slices of one document (it may
+    keep a buffer from one slice to the next): it writes a list of those records
+    mixed with dicts, and raises one of ``refuses`` for a slice it cannot write
+    (which is then written from dicts).
     """
 
-    nodes: Callable[[Mapping[str, tuple], list[str]], list[Any]]
-    edges: Callable[[Mapping[str, tuple], list[str], dict[int, str]], list[Any]]
-    steps: Callable[[list[tuple]], list[Any]]
+    node: Callable[..., Any]
+    request: Callable[..., Any]
+    step: Callable[..., Any]
     encoder: Callable[[], Callable[[Any], bytes]]
     refuses: tuple[type[BaseException], ...]
 
@@ -443,14 +450,15 @@ def payload_pieces(
         entry["nodes"] = marker(
             run.node_ids,
             partial(nodes, make=_shared_node_dict),
-            None if fast is None else partial(fast.nodes, node_raw),
+            None if fast is None else partial(nodes, make=fast.node),
         )
         entry["edges"] = marker(
             run.request_ids,
             partial(edges, make=_shared_request_dict),
-            None if fast is None else _with_owners(fast.edges, request_raw, owners),
+            None if fast is None else partial(edges, make=fast.request),
         )
-        entry["steps"] = marker(run.raw_stamps, _steps, None if fast is None else fast.steps)
+        steps = None if fast is None else partial(_each_step, fast.step)
+        entry["steps"] = marker(run.raw_stamps, _steps, steps)
         runs.append(entry)
     skeleton = dict(head) if head is not None else build_payload_head(info)
     skeleton["runs"] = runs
@@ -485,12 +493,8 @@ _shared_node_dict = partial(node_dict, fresh=False)
 _shared_request_dict = partial(request_dict, fresh=False)
 
 
-def _with_owners(
-    edges: Callable[[Mapping[str, tuple], list[str], dict[int, str]], list[Any]],
-    request_raw: Mapping[str, tuple],
-    owners: dict[int, str],
-) -> Callable[[list[str]], list[Any]]:
-    return lambda request_ids: edges(request_raw, request_ids, owners)
+def _each_step(make: Callable[..., Any], raw_stamps: list[tuple]) -> list[Any]:
+    return [make(*raw) for raw in raw_stamps]
 
 
 def _slices(items: list[Any]) -> Iterator[list[Any]]:
