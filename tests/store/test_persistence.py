@@ -121,6 +121,25 @@ def test_a_long_write_asks_for_writeback_of_each_step_and_writes_every_byte(
     assert ends[-1] <= sum(map(len, pieces))
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_a_file_system_that_refuses_the_advice_still_gets_the_whole_file(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(files, "WRITEBACK_STEP", 100)
+    calls = []
+
+    def refuse(*args: object) -> None:
+        calls.append(args)
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(os, "posix_fadvise", refuse)
+    pieces = [b"x" * 150 for _ in range(10)]
+    files.atomic_write_chunks(tmp_path / "refused.json", pieces)
+    assert (tmp_path / "refused.json").read_bytes() == b"".join(pieces)
+    assert len(calls) == 1  # asked once, then left alone
+    assert [p.name for p in tmp_path.iterdir()] == ["refused.json"]
+
+
 def test_unserializable_outputs_never_break_a_save(home):
     @rt.function_node
     async def odd():
