@@ -41,7 +41,8 @@ CallRecord = dict[str, Any]
 
 def _latency(node: tuple | None, ended: Any) -> Any:
     """A node's latency: its end row's, else what a loaded file keeps in the node's
-    ``details.internals`` (``rt.load`` leaves it there, beside any debug details)."""
+    ``details.internals`` beside other debug details (``rt.load`` leaves such
+    internals as they are; a latency alone is the node's latency)."""
     if ended is not None or node is None or not isinstance(node[5], dict):
         return ended
     latency = node[5].get("latency")

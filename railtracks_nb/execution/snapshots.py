@@ -79,6 +79,26 @@ class LinkedNode(NamedTuple):
         return _oldest_first(self)
 
 
+def split_internals(internals: Any) -> tuple[dict[str, Any] | None, float | None]:
+    """A saved node snapshot's ``details.internals`` as a snapshot holds it:
+    ``(extra, latency)``.
+
+    Internals that are only a latency (``{"latency": {"total_time": t}}``, what a
+    finished node of the engine's, or Railtracks' own tools', saves) are that
+    latency, as the engine records it; empty internals are nothing. Anything more
+    stays ``extra`` as it is (latency included), so it is saved again as it was read.
+    """
+    if not isinstance(internals, dict) or not internals:
+        return None, None
+    if len(internals) == 1:
+        latency = internals.get("latency")
+        if isinstance(latency, dict) and len(latency) == 1:
+            total = latency.get("total_time")
+            if (type(total) is float or type(total) is int) and total - total == 0:
+                return None, total  # finite (NaN and infinities stay as they were read)
+    return dict(internals), None
+
+
 def _oldest_first(snapshot: Any) -> list[Any]:
     """``snapshot`` and every earlier one (its ``parent`` chain), oldest first; walked
     iteratively, since a long-lived item's chain can be long."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ..core.exceptions import SavedStateError
 from ..core.extras import SessionExtras, extras_of
 from ..execution.forest import NodeForest, RequestForest
-from ..execution.snapshots import LinkedNode, RequestTemplate, Status
+from ..execution.snapshots import LinkedNode, RequestTemplate, Status, split_internals
 from ..execution.stamps import Stamp, StampManager
 from ..execution.state import ExecutionInfo, Run
 from ..execution.views import SessionView
@@ -41,14 +41,9 @@ def _stamp(m: _StampModel) -> Stamp:
 def _node_chain(m: _NodeModel, run_id: str) -> LinkedNode:
     older = _node_chain(m.parent, run_id) if m.parent is not None else None
     internals = m.details.get("internals") if isinstance(m.details, dict) else None
+    extra, latency = split_internals(internals)
     return LinkedNode(
-        m.identifier,
-        m.name,
-        m.node_type,
-        _stamp(m.stamp),
-        run_id,
-        dict(internals or {}),
-        parent=older,
+        m.identifier, m.name, m.node_type, _stamp(m.stamp), run_id, extra, latency, older
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from ..core.encoding import collector_paused
 from ..core.extras import extras_of
 from ..execution.forest import NodeForest, RequestForest
+from ..execution.snapshots import split_internals
 from ..execution.stamps import Stamp, StampManager
 from ..execution.state import ExecutionInfo, Run
 
@@ -85,11 +86,11 @@ def _node(history: list[dict[str, Any]], run_id: Any) -> tuple:
     for snap in history:
         details = snap.get("details")
         internals = details.get("internals") if type(details) is dict else None
-        extra = dict(internals) if type(internals) is dict and internals else None
+        extra, latency = split_internals(internals)
         name, kind = snap.get("name", ""), snap.get("node_type", "Other")
         name = name if type(name) is str else str(name)
         kind = kind if type(kind) is str else str(kind)
-        raw = (identifier, name, kind, _stamp(snap), run_id, extra, None, raw)
+        raw = (identifier, name, kind, _stamp(snap), run_id, extra, latency, raw)
     return raw  # type: ignore[return-value]  # a history is never empty
 
 

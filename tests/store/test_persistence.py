@@ -181,6 +181,63 @@ def test_load_a_file_railtracks_saved(railtracks_sample_path, tmp_path):
     assert len(sub.node_forest) == 6
 
 
+def test_a_loaded_latency_is_the_nodes_latency_as_the_engine_records_it(
+    home, railtracks_sample_path
+):
+    """Internals that are only a latency (ours and Railtracks' own files) load as the
+    node's latency, not as debug details: rows carry it, and a loaded session is in
+    the engine's shape again (saved back byte for byte, drawn from rows)."""
+    s = _run()
+    ours = rt.load(home / "saved.json")
+    theirs = rt.load(railtracks_sample_path)
+    for loaded, live in ((ours, s.info), (theirs, None)):
+        records = loaded.info.node_forest.records
+        finished = [raw for raw in records.values() if raw[7] is not None]
+        assert finished and all(raw[5] is None and raw[6] is not None for raw in finished)
+        assert all(raw[7][5] is None and raw[7][6] is None for raw in finished)
+        if live is not None:
+            assert {k: raw[6] for k, raw in records.items()} == {
+                k: raw[6] for k, raw in live.node_forest.records.items()
+            }
+        ends = [row for rows in loaded.info.event_rows().values() for row in rows
+                if row[0] in ("s", "f")]  # fmt: skip
+        assert ends and all(row[6] is not None for row in ends)
+    assert ours.info.to_payload()["runs"] == s.to_payload()["runs"]
+    with open(railtracks_sample_path) as handle:
+        saved = json.load(handle)["runs"]
+
+    def nodes(runs: list[dict]) -> dict[str, dict]:
+        return {node["identifier"]: node for run in runs for node in run["nodes"]}
+
+    assert nodes(theirs.info.to_payload()["runs"]) == nodes(saved)
+    # A payload dict read without the schema (the views' way) reads the same.
+    from railtracks_nb.store.salvage import info_of_payload
+
+    salvaged = info_of_payload(json.loads(railtracks_sample_path.read_text()))
+    assert {k: raw[5:7] for k, raw in salvaged.node_forest.records.items()} == {
+        k: raw[5:7] for k, raw in theirs.info.node_forest.records.items()
+    }
+
+
+def test_internals_with_more_than_a_latency_stay_as_they_were_read():
+    from railtracks_nb.execution.snapshots import split_internals
+
+    assert split_internals({}) == (None, None)
+    assert split_internals(None) == (None, None)
+    assert split_internals({"latency": {"total_time": 0.5}}) == (None, 0.5)
+    assert split_internals({"latency": {"total_time": 2}}) == (None, 2)
+    more = {"latency": {"total_time": 0.5}, "llm_details": [{"model": "m"}]}
+    assert split_internals(more) == (more, None)
+    for odd in (
+        {"latency": {"total_time": float("nan")}},
+        {"latency": {"total_time": True}},
+        {"latency": {"total_time": "1 s"}},
+        {"latency": {"total_time": 1.0, "unit": "s"}},
+        {"latency": 0.5},
+    ):
+        assert split_internals(odd) == (odd, None)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
