@@ -62,6 +62,55 @@ def test_json_export_is_the_payload_and_validates(real_session, state_schema, tm
     assert sum(len(r["nodes"]) for r in data["runs"]) == 6  # top + 5 calls
 
 
+def _indented_as_before(payload: dict) -> bytes:
+    """The JSON export as the standard library's indenting encoder writes it."""
+    from railtracks_nb.notebook.diagrams import _json_text, dumps
+
+    return (_json_text(dumps(payload, indent=1)) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["session", "hostile", "sample", "odd values"])
+def test_json_export_is_byte_for_byte_the_standard_librarys_indented_json(
+    kind, real_session, hostile_payload, railtracks_sample_path, tmp_path
+):
+    """Written compact by the C encoder and indented by msgspec: the same bytes the
+    standard library's (pure-Python) indenting encoder writes, for every kind of value."""
+    odd = synthetic_payload((2,))
+    odd["runs"][0]["nodes"][0]["name"] = 'é 𝄞 \u2028 "quoted" \\ \x00 lone \ud800'
+    odd["runs"][0]["edges"][0]["details"]["output"] = [1e-06, -0.0, 10**30, float("nan"), {}]
+    sources = {
+        "session": real_session,
+        "hostile": hostile_payload,
+        "sample": railtracks_sample_path,
+        "odd values": odd,
+    }
+    path = rt.export(sources[kind], tmp_path / "s.json")
+    assert path.read_bytes() == _indented_as_before(export_mod.payload_of(sources[kind]))
+
+
+def test_json_export_indents_in_c_unless_msgspec_cannot_read_the_text(monkeypatch):
+    """A lone surrogate's escape is not read back by msgspec: that payload is
+    indented by the standard library (same bytes); others never reach it."""
+    from railtracks_nb.notebook import diagrams
+
+    calls: list[object] = []
+    real = diagrams.dumps
+
+    def counting(payload: object, **options: object) -> str:
+        calls.append(options.get("indent"))
+        return real(payload, **options)
+
+    monkeypatch.setattr(export_mod, "dumps", counting)
+    plain = synthetic_payload((2,))
+    assert export_mod.indented_json(plain) + b"\n" == _indented_as_before(plain)
+    assert calls == [None]
+    lone = synthetic_payload((2,))
+    lone["runs"][0]["nodes"][0]["name"] = "lone \ud800"
+    calls.clear()
+    assert export_mod.indented_json(lone) + b"\n" == _indented_as_before(lone)
+    assert calls == [None, 1]
+
+
 def test_json_export_of_railtracks_sample_validates(railtracks_sample_path, state_schema, tmp_path):
     path = rt.export(railtracks_sample_path, tmp_path / "copy.json")
     data = json.loads(path.read_text())
