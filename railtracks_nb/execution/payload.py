@@ -465,7 +465,7 @@ def payload_pieces(
     if extras is not None:
         skeleton[extras_key] = extras
     text = encode(skeleton)
-    encode_fast = None if fast is None else fast.encoder()
+    encode_fast, refused = (None, ()) if fast is None else (fast.encoder(), fast.refuses)
     for index, (items, build, quick) in enumerate(lists):
         before, text = text.split(f'"rt-list-{token}-{index}"'.encode(), 1)
         yield before
@@ -473,10 +473,10 @@ def payload_pieces(
         first = True
         for chunk in _slices(items):
             piece = None
-            if quick is not None and encode_fast is not None and fast is not None:
+            if quick is not None and encode_fast is not None:
                 try:
                     piece = encode_fast(quick(chunk))
-                except fast.refuses:
+                except refused:
                     piece = None  # written from dicts below
             if piece is None:
                 piece = encode(build(chunk))
