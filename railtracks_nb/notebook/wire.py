@@ -110,8 +110,9 @@ class RowEncoder:
     for one id table: ids sent once, default stamp texts left out.
 
     It remembers only what later rows may name: the requests still open and the
-    nodes still running (each with its table index and name), so its memory does
-    not grow with the session.
+    nodes still running (each with its table index and name), and, while it
+    encodes a batch, that batch's nodes; so its memory does not grow with the
+    session.
     """
 
     def __init__(self) -> None:
@@ -131,9 +132,13 @@ class RowEncoder:
         """Rewrite ``rows`` (in order) to their wire form, in place, updating the table;
         returns them."""
         requests, running = self._requests, self._running
+        # The nodes of this batch -> (their index, their name), for the rows of their
+        # callees: a caller that had ended by the time the batch was read (a whole run
+        # read at once) is named by index too. Dropped when the batch is done.
+        batch: dict[str, tuple[int, str]] = {}
         # The default texts of the last caller and callee names seen: siblings share
         # them, and making them again for every row was most of this loop's cost.
-        caller_name = name = created = finished = ""
+        text_caller = text_name = created = finished = ""
         count = len(rows)
         i = 0
         while i < count:
@@ -141,12 +146,12 @@ class RowEncoder:
             i += 1
             kind = row[0]
             if kind == "c":
-                caller = row[5]
-                known = None if caller is None else running.get(caller)
+                caller, name = row[5], row[7]
+                known = None if caller is None else (batch.get(caller) or running.get(caller))
                 calling = "START" if known is None else known[1]
-                if row[7] != name or calling != caller_name:
-                    caller_name, name = calling, row[7]
-                    created = f"{caller_name} CREATED {name}"
+                if name != text_name or calling != text_caller:
+                    text_caller, text_name = calling, name
+                    created = f"{calling} CREATED {name}"
                     finished = _DEFAULT_END["s"] + name
                 if known is not None:
                     row[5] = known[0]
@@ -154,6 +159,7 @@ class RowEncoder:
                     row[3] = None
                 size = self.size
                 self.size = size + 2
+                batch[row[6]] = (size + 1, name)
                 end = rows[i] if i < count else None
                 if end is not None and end[4] == row[4] and end[0] in _ENDS:
                     # Ended already (the usual case): nothing to remember about it.
@@ -167,9 +173,9 @@ class RowEncoder:
             elif kind != "x":
                 known_request = requests.pop(row[4], None)
                 if known_request is not None:
-                    ref, node_id, name = known_request
+                    ref, node_id, callee = known_request
                     running.pop(node_id, None)
-                    _end(row, ref, name)
+                    _end(row, ref, callee)
         return rows
 
 

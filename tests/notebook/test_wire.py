@@ -99,6 +99,35 @@ def test_row_encoder_sends_ids_once_and_leaves_default_texts_out():
     assert all(r[3] is None for r in encoded)  # the engine's texts throughout
 
 
+def test_a_run_read_in_one_flush_names_its_ended_callers_by_index(monkeypatch):
+    """A run that ends before the feed's first timed flush is read in one batch, each
+    ended request's end right after its "c" row: its callers, ended by then, are
+    still named by index and the default texts left out (the compact wire of a run
+    followed live); what the widget ends with is still exactly the session."""
+    from railtracks_nb.notebook import feed
+
+    monkeypatch.setattr(feed._LiveFeed, "MIN_INTERVAL", 3600.0)  # no timed flush: one batch
+    session = rt.Session(save_state=False, name="one-batch", logging_setting="NONE")
+    with session:
+        w = SessionDashboard(session)
+        sent: list[list] = []
+        send = w._send_delta
+        w._send_delta = lambda delta, buffers: (  # type: ignore[method-assign]
+            sent.extend(row for b in buffers for row in json.loads(b)),
+            send(delta, buffers),
+        )
+        rt.call_sync(mixed, 6)
+    created = [row for row in sent if row[0] == "c"]
+    assert len(created) == 7 and created[0][5] is None  # the root, then its six calls
+    assert all(type(row[5]) is int for row in created[1:])  # the ended root, by index
+    assert all(row[3] is None for row in sent if row[0] in ("c", "s", "f"))
+    live = wire.expand_feed(json.loads(w.data))
+    payload = _round_trip(session.to_payload())
+    live.pop("end_time"), payload.pop("end_time")
+    assert by_id(live) == by_id(payload)
+    w.close()
+
+
 def test_a_saved_session_is_shown_from_its_rows(home):
     with rt.Session(name="kept"):
         rt.call_sync(mixed, 3)
