@@ -11,10 +11,11 @@ the forms lossless. The rows' layout is described once, in
 On the wire, ids are sent once: every "c" row appends its ``request_id`` and
 ``node_id`` to an id table, and later rows name an id by its index in that table
 (an ``int``); any other id is sent as a ``str`` (an id from before the table
-started, or of a node that has finished). ``caller`` ``None``: a run's entry
-node. ``text`` (the stamp's identifier) ``None`` is the engine's default for
-that event: ``"<caller name> CREATED <name>"`` (``"START"`` for no caller),
-``"Finished executing <name>"``, ``"Failed executing <name>"``.
+started, or of a node that finished before the batch that names it).
+``caller`` ``None``: a run's entry node. ``text`` (the stamp's identifier)
+``None`` is the engine's default for that event: ``"<caller name> CREATED
+<name>"`` (``"START"`` for no caller), ``"Finished executing <name>"``,
+``"Failed executing <name>"``.
 
 Two containers carry rows:
 
